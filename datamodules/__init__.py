@@ -1,0 +1,1 @@
+"""Dataset adapters, the common annotation schema, samplers, transforms and the DataModule."""

@@ -1,0 +1,99 @@
+"""The one in-memory annotation schema that every dataset adapter parses into.
+
+A dataset is a :class:`VideoIndex`: a list of :class:`Video`, each a list of
+:class:`Frame`. Still-image datasets (COCO, LVIS) are videos of one frame. Nothing
+downstream of an adapter knows which file format a frame came from.
+
+Conventions
+- boxes: ``(N, 4)`` float32, ``x1, y1, x2, y2`` in pixels of the original image.
+- labels: ``(N,)`` int64, *contiguous* index into ``VideoIndex.categories``
+  (the dataset's own category id is ``VideoIndex.categories[label].id``).
+- track_ids: ``(N,)`` int64, unique across the whole dataset; ``-1`` = no identity.
+- masks: ``None`` or a list of N COCO RLE dicts ``{"size": [h, w], "counts": str}``.
+- iscrowd: ``(N,)`` bool; crowd / ignore regions (never positives, never penalised).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+
+class AnnotationError(ValueError):
+    """Malformed dataset input; the message names the file and the record."""
+
+
+@dataclass(frozen=True)
+class Category:
+    id: int
+    name: str
+
+
+@dataclass
+class Frame:
+    image_path: Path
+    width: int
+    height: int
+    frame_index: int
+    image_id: int
+    boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
+    labels: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.int64))
+    track_ids: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.int64))
+    iscrowd: np.ndarray = field(default_factory=lambda: np.zeros((0,), bool))
+    masks: list[dict] | None = None
+
+    def __post_init__(self) -> None:
+        self.image_path = Path(self.image_path)
+        self.boxes = np.asarray(self.boxes, np.float32).reshape(-1, 4)
+        n = len(self.boxes)
+        self.labels = np.asarray(self.labels, np.int64).reshape(n)
+        self.track_ids = np.asarray(self.track_ids, np.int64).reshape(n)
+        self.iscrowd = np.asarray(self.iscrowd, bool).reshape(n)
+        if self.masks is not None and len(self.masks) != n:
+            raise AnnotationError(
+                f"{self.image_path}: {len(self.masks)} masks for {n} boxes"
+            )
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+
+@dataclass
+class Video:
+    video_id: int
+    name: str
+    frames: list[Frame]
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+
+@dataclass
+class VideoIndex:
+    """A parsed dataset split.
+
+    ``skipped`` counts records an adapter dropped by a documented rule, keyed by reason;
+    it is logged at training start so nothing is lost silently.
+    """
+
+    videos: list[Video]
+    categories: list[Category]
+    source: str = ""
+    split: str = ""
+    skipped: Counter = field(default_factory=Counter)
+
+    @property
+    def num_frames(self) -> int:
+        return sum(len(v) for v in self.videos)
+
+    @property
+    def category_names(self) -> list[str]:
+        return [c.name for c in self.categories]
+
+    def frames(self) -> Iterator[tuple[Video, Frame]]:
+        for video in self.videos:
+            for frame in video.frames:
+                yield video, frame

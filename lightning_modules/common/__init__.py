@@ -1,0 +1,1 @@
+"""Parts shared by the papers' models: backbones, losses, schedules."""

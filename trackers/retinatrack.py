@@ -1,0 +1,203 @@
+"""The track store of RetinaTrack (Lu et al., "RetinaTrack: Online Single Stage Joint
+Detection and Tracking", CVPR 2020, §3.5), in numpy.
+
+Per frame:
+
+1. keep the ``top_k`` highest-scoring detections, then those with
+   ``score >= score_threshold``;
+2. for every live track ``T`` and detection ``D`` compute, for each of the (up to) ``H``
+   stored observations ``(box_h, emb_h)`` of ``T``::
+
+       S_h(T, D) = iou_weight * trunc(IoU(box_h, D.box)) + embedding_weight * cos(emb_h, D.emb)
+
+   where ``trunc(x) = x if x >= iou_truncation else 0``, and
+   ``S(T, D) = max_h S_h(T, D)`` over the observations that pass the cosine gate below;
+3. greedy bipartite matching on ``S`` (highest first). A pair is forbidden when the
+   cosine distance ``1 - cos`` exceeds ``1 - epsilon`` for every stored observation (i.e.
+   no observation has ``cos >= epsilon``), or, with ``class_aware``, when labels differ;
+4. matched tracks push the detection's (box, embedding) into their history (the oldest
+   observation falls out after ``H``); unmatched detections start new tracks; a track not
+   matched for more than ``max_age`` consecutive frames is deleted.
+
+Interpretation notes (the paper leaves these open or terse):
+
+- "IoU truncated at 0.4" is read as a *hard floor*: IoU values below ``iou_truncation``
+  contribute 0, values at or above it contribute the IoU itself (0.39 -> 0, 0.41 -> 0.41).
+  It is not a cap at 0.4.
+- "Uniformly weighted" = both terms weight 1.0 (``iou_weight``, ``embedding_weight``).
+- The gating threshold ε is not stated in the paper; ``epsilon=0.5`` is our default.
+- The history length ``H`` is our choice too: ``history=8`` observations. A larger H
+  re-identifies after short appearance changes at the cost of O(H) work per pair.
+- The cosine gate is applied per stored observation: an observation whose embedding is
+  not within the gate cannot contribute its similarity (so an old box that overlaps but
+  looks different cannot lift a pair over a recent good-looking observation's score).
+- ``max_age=40``: a track stays matchable through 40 consecutive unmatched frames and is
+  deleted at the 41st; so an object missing for 40 frames keeps its id, 41 frames does not.
+- Embeddings are L2-normalised before the cosine (a zero vector has cosine 0 with
+  everything).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from trackers.matching import OnlineTracker, box_iou, cosine_similarity, greedy_assignment
+from trackers.types import Detections, FrameTracks
+
+__all__ = ["RetinaTrackTracker"]
+
+
+class RetinaTrackTracker(OnlineTracker):
+    """RetinaTrack's greedy IoU + appearance tracker with an H-observation track history.
+
+    Args:
+        score_threshold: detections with ``score < score_threshold`` are dropped.
+        top_k: only the ``top_k`` highest-scoring detections of a frame are considered.
+        iou_weight: weight of the truncated-IoU term.
+        embedding_weight: weight of the cosine-similarity term.
+        iou_truncation: IoU below this counts as 0 (see module docstring).
+        epsilon: cosine-similarity gate; pairs with ``cos < epsilon`` on every stored
+            observation are never matched (cosine distance ``> 1 - epsilon``).
+        history: ``H``, number of most recent (box, embedding) observations kept per track.
+        max_age: consecutive unmatched frames a track survives (deleted at ``max_age + 1``).
+        class_aware: forbid matching across labels.
+
+    ``update`` raises ``ValueError`` if a non-empty ``Detections`` has ``embeddings=None``
+    (a frame without detections needs no embeddings).
+    """
+
+    def __init__(
+        self,
+        score_threshold: float = 0.5,
+        top_k: int = 100,
+        iou_weight: float = 1.0,
+        embedding_weight: float = 1.0,
+        iou_truncation: float = 0.4,
+        epsilon: float = 0.5,
+        history: int = 8,
+        max_age: int = 40,
+        class_aware: bool = True,
+    ) -> None:
+        super().__init__()
+        if history < 1:
+            raise ValueError(f"history must be >= 1, got {history}")
+        if max_age < 0:
+            raise ValueError(f"max_age must be >= 0, got {max_age}")
+        if top_k < 1:
+            raise ValueError(f"top_k must be >= 1, got {top_k}")
+        self.score_threshold = float(score_threshold)
+        self.top_k = int(top_k)
+        self.iou_weight = float(iou_weight)
+        self.embedding_weight = float(embedding_weight)
+        self.iou_truncation = float(iou_truncation)
+        self.epsilon = float(epsilon)
+        self.history = int(history)
+        self.max_age = int(max_age)
+        self.class_aware = bool(class_aware)
+        self.reset()
+
+    def reset(self) -> None:
+        super().reset()
+        self._dim: int | None = None
+        h = self.history
+        self._ids = np.zeros(0, np.int64)
+        self._labels = np.zeros(0, np.int64)
+        self._misses = np.zeros(0, np.int64)
+        # observation histories, most recent first: (T, H, 4), (T, H, D), (T, H)
+        self._hist_boxes = np.zeros((0, h, 4), np.float32)
+        self._hist_embs = np.zeros((0, h, 0), np.float32)
+        self._hist_valid = np.zeros((0, h), bool)
+
+    @property
+    def num_tracks(self) -> int:
+        """Number of live tracks."""
+        return len(self._ids)
+
+    def _select(self, dets: Detections) -> np.ndarray:
+        """Indices (into ``dets``) of the top-k detections with score >= threshold."""
+        order = np.argsort(-dets.scores, kind="stable")[: self.top_k]
+        return order[dets.scores[order] >= self.score_threshold]
+
+    def similarity(self, boxes: np.ndarray, embs: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Track-to-detection similarity ``S`` and the validity mask, both ``(T, N)``.
+
+        ``S[t, n] = max_h (iou_weight * trunc(IoU) + embedding_weight * cos)`` over the
+        stored observations ``h`` of track ``t`` with ``cos >= epsilon``; ``-inf`` where
+        no observation passes (then ``valid`` is False).
+        """
+        t, h = len(self._ids), self.history
+        n = len(boxes)
+        iou = box_iou(self._hist_boxes.reshape(t * h, 4), boxes).reshape(t, h, n)
+        iou = np.where(iou >= self.iou_truncation, iou, 0.0)
+        cos = cosine_similarity(self._hist_embs.reshape(t * h, -1), embs).reshape(t, h, n)
+        gate = (cos >= self.epsilon) & self._hist_valid[:, :, None]
+        s = self.iou_weight * iou + self.embedding_weight * cos
+        score = np.where(gate, s, -np.inf).max(axis=1, initial=-np.inf)
+        valid = gate.any(axis=1)
+        if self.class_aware:
+            valid &= self._labels[:, None] == labels[None, :]
+        return score, valid
+
+    def update(self, dets: Detections) -> FrameTracks:
+        if len(dets) and dets.embeddings is None:
+            raise ValueError(
+                "RetinaTrackTracker needs appearance embeddings: got Detections with "
+                "embeddings=None (use IoUTracker for box-only tracking)"
+            )
+        keep = self._select(dets)
+        boxes = dets.boxes[keep]
+        labels = dets.labels[keep]
+        if len(dets):
+            embs = dets.embeddings[keep]
+            if self._dim is None:
+                self._dim = embs.shape[1]
+                self._hist_embs = np.zeros((len(self._ids), self.history, self._dim), np.float32)
+            elif embs.shape[1] != self._dim:
+                raise ValueError(f"embedding dimension changed from {self._dim} to {embs.shape[1]} within a sequence")
+        else:
+            embs = np.zeros((0, self._dim or 0), np.float32)
+
+        if len(self._ids) and len(keep):
+            score, valid = self.similarity(boxes, embs, labels)
+            t_idx, d_idx = greedy_assignment(score, valid)
+        else:
+            t_idx = d_idx = np.zeros(0, np.int64)
+
+        # matched tracks: push the new observation to the front of their history
+        if len(t_idx):
+            self._hist_boxes[t_idx, 1:] = self._hist_boxes[t_idx, :-1]
+            self._hist_embs[t_idx, 1:] = self._hist_embs[t_idx, :-1]
+            self._hist_valid[t_idx, 1:] = self._hist_valid[t_idx, :-1]
+            self._hist_boxes[t_idx, 0] = boxes[d_idx]
+            self._hist_embs[t_idx, 0] = embs[d_idx]
+            self._hist_valid[t_idx, 0] = True
+            self._labels[t_idx] = labels[d_idx]
+        matched = np.zeros(len(self._ids), bool)
+        matched[t_idx] = True
+        self._misses = np.where(matched, 0, self._misses + 1)
+        out_ids = self._ids[t_idx]
+
+        # unmatched detections start tracks
+        new = np.ones(len(keep), bool)
+        new[d_idx] = False
+        new_d = np.flatnonzero(new)
+        k = len(new_d)
+        new_ids = np.asarray([self._next_track_id() for _ in range(k)], np.int64)
+        nb = np.zeros((k, self.history, 4), np.float32)
+        ne = np.zeros((k, self.history, self._hist_embs.shape[2]), np.float32)
+        nv = np.zeros((k, self.history), bool)
+        nb[:, 0], ne[:, 0], nv[:, 0] = boxes[new_d], embs[new_d], True
+
+        alive = self._misses <= self.max_age
+        self._ids = np.concatenate([self._ids[alive], new_ids])
+        self._labels = np.concatenate([self._labels[alive], labels[new_d]])
+        self._misses = np.concatenate([self._misses[alive], np.zeros(k, np.int64)])
+        self._hist_boxes = np.concatenate([self._hist_boxes[alive], nb])
+        self._hist_embs = np.concatenate([self._hist_embs[alive], ne])
+        self._hist_valid = np.concatenate([self._hist_valid[alive], nv])
+        self.frame_index += 1
+
+        return self._output(
+            dets,
+            np.concatenate([keep[d_idx], keep[new_d]]),
+            np.concatenate([out_ids, new_ids]),
+        )
