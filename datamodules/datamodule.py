@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import lightning as L
 from torch.utils.data import ConcatDataset, DataLoader, Dataset
@@ -21,8 +21,9 @@ class TrackingDataModule(L.LightningDataModule):
     """Training and evaluation data for every model of the framework.
 
     Args:
-        train_sources: callables (Hydra ``_partial_`` adapters) returning a VideoIndex each;
-            they are parsed in ``setup`` so composing a config never touches the disk.
+        train_sources: named callables (Hydra ``_partial_`` adapters) returning a
+            VideoIndex each (a mapping name -> source, or a sequence); they are parsed in
+            ``setup`` so composing a config never touches the disk.
         val_source: callable returning the evaluation split.
         num_classes: classes the model is built for; checked against every source.
         sampling: ``image`` (single frames) or ``clip`` (frames ``clip_stride`` apart).
@@ -35,7 +36,7 @@ class TrackingDataModule(L.LightningDataModule):
     """
 
     def __init__(
-        self, train_sources: Sequence[SourceFn], val_source: SourceFn, num_classes: int,
+        self, train_sources: Mapping[str, SourceFn] | Sequence[SourceFn], val_source: SourceFn, num_classes: int,
         sampling: str = "clip", clip_stride: int = 8, frames_per_clip: int = 2,
         batch_size: int = 4, eval_batch_size: int = 8, num_workers: int = 0,
         image_size: Sequence[int] = (128, 128), augment: dict | None = None,
@@ -43,7 +44,8 @@ class TrackingDataModule(L.LightningDataModule):
         super().__init__()
         if sampling not in ("image", "clip"):
             raise ValueError(f"sampling must be 'image' or 'clip', got {sampling!r}")
-        self.train_sources, self.val_source = list(train_sources), val_source
+        sources = train_sources.values() if isinstance(train_sources, Mapping) else train_sources
+        self.train_sources, self.val_source = list(sources), val_source
         self.num_classes, self.sampling = num_classes, sampling
         self.clip_stride, self.frames_per_clip = clip_stride, frames_per_clip
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size

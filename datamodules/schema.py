@@ -39,19 +39,23 @@ class Frame:
     height: int
     frame_index: int
     image_id: int
-    boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
-    labels: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.int64))
-    track_ids: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.int64))
-    iscrowd: np.ndarray = field(default_factory=lambda: np.zeros((0,), bool))
+    boxes: np.ndarray | None = None
+    labels: np.ndarray | None = None
+    track_ids: np.ndarray | None = None  # default: -1 (no identity) for every box
+    iscrowd: np.ndarray | None = None  # default: False for every box
     masks: list[dict] | None = None
 
     def __post_init__(self) -> None:
         self.image_path = Path(self.image_path)
-        self.boxes = np.asarray(self.boxes, np.float32).reshape(-1, 4)
+        self.boxes = np.asarray(self.boxes if self.boxes is not None else [], np.float32).reshape(-1, 4)
         n = len(self.boxes)
+        if self.labels is None:
+            if n:
+                raise AnnotationError(f"{self.image_path}: {n} boxes without labels")
+            self.labels = []
         self.labels = np.asarray(self.labels, np.int64).reshape(n)
-        self.track_ids = np.asarray(self.track_ids, np.int64).reshape(n)
-        self.iscrowd = np.asarray(self.iscrowd, bool).reshape(n)
+        self.track_ids = np.asarray(self.track_ids if self.track_ids is not None else [-1] * n, np.int64).reshape(n)
+        self.iscrowd = np.asarray(self.iscrowd if self.iscrowd is not None else [False] * n, bool).reshape(n)
         if self.masks is not None and len(self.masks) != n:
             raise AnnotationError(
                 f"{self.image_path}: {len(self.masks)} masks for {n} boxes"

@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["MOT_MIN_COLUMNS", "frame_tracks_to_mot_rows", "read_mot_txt", "write_mot_txt"]
+__all__ = ["MOT_MIN_COLUMNS", "frame_tracks_to_mot_rows", "read_mot_txt", "video_to_mot_rows", "write_mot_txt"]
 
 MOT_MIN_COLUMNS = 6
 
@@ -136,3 +136,27 @@ def frame_tracks_to_mot_rows(
         return np.zeros((0, 8), np.float64)
     rows = np.concatenate(out)
     return rows[np.argsort(rows[:, 0], kind="stable")]
+
+
+def video_to_mot_rows(video, label_to_class: Sequence[int] | np.ndarray | None = None) -> np.ndarray:
+    """Ground truth of one schema ``Video`` as MOTChallenge rows.
+
+    Frame numbers are ``frame_index + 1``; crowd/ignore boxes are left out (they are not
+    objects to track). Returns ``(N, 8)`` ``frame, id, x, y, w, h, conf=1, class``.
+    """
+    lut = None if label_to_class is None else np.asarray(label_to_class)
+    out = []
+    for frame in video.frames:
+        keep = ~np.asarray(frame.iscrowd, bool)
+        n = int(keep.sum())
+        if n == 0:
+            continue
+        boxes = np.asarray(frame.boxes, np.float64)[keep]
+        labels = np.asarray(frame.labels, np.int64)[keep]
+        out.append(np.column_stack([
+            np.full(n, frame.frame_index + 1, np.float64),
+            np.asarray(frame.track_ids, np.float64)[keep],
+            boxes[:, 0], boxes[:, 1], boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1],
+            np.ones(n), labels if lut is None else lut[labels],
+        ]))
+    return np.concatenate(out) if out else np.zeros((0, 8), np.float64)

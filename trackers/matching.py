@@ -162,8 +162,11 @@ class OnlineTracker(abc.ABC):
     start at 1 and are never reused within a sequence.
 
     The base class owns the id counter and the frame counter; use :meth:`_next_track_id`
-    for new tracks and :meth:`_output` to build the result.
+    for new tracks and :meth:`_output` to build the result. ``requires_embeddings`` tells
+    callers whether the tracker needs ``Detections.embeddings``.
     """
+
+    requires_embeddings: bool = False
 
     def __init__(self) -> None:
         self.frame_index = 0

@@ -65,6 +65,8 @@ class RetinaTrackTracker(OnlineTracker):
     (a frame without detections needs no embeddings).
     """
 
+    requires_embeddings = True
+
     def __init__(
         self,
         score_threshold: float = 0.5,

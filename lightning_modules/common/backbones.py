@@ -11,7 +11,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 from torchvision.models import resnet
-from torchvision.models.detection.backbone_utils import BackboneWithFPN, resnet_fpn_backbone
+from torchvision.models.detection.backbone_utils import BackboneWithFPN
 from torchvision.ops.feature_pyramid_network import LastLevelP6P7
 
 
@@ -28,21 +28,21 @@ class ResNetFPN(nn.Module):
     Args:
         depth: 18, 34, 50 or 101. ResNet-50 is the papers' default.
         out_channels: FPN width (256 in the papers).
-        trainable_layers: ResNet stages left trainable (5 = all; we train from scratch).
         with_p6p7: add the two extra RetinaNet levels.
+
+    All layers train, with ordinary batch norm (no weights are downloaded; initialise from
+    a checkpoint to fine-tune).
     """
 
-    def __init__(
-        self, depth: int = 50, out_channels: int = 256, trainable_layers: int = 5,
-        with_p6p7: bool = True,
-    ) -> None:
+    def __init__(self, depth: int = 50, out_channels: int = 256, with_p6p7: bool = True) -> None:
         super().__init__()
-        self.body = resnet_fpn_backbone(
-            backbone_name=f"resnet{depth}",
-            weights=None,
-            norm_layer=nn.BatchNorm2d,
-            trainable_layers=trainable_layers,
-            returned_layers=[2, 3, 4],
+        body = getattr(resnet, f"resnet{depth}")(weights=None)
+        c5 = body.fc.in_features  # 512 (BasicBlock) or 2048 (Bottleneck)
+        self.body = BackboneWithFPN(
+            body,
+            return_layers={"layer2": "0", "layer3": "1", "layer4": "2"},
+            in_channels_list=[c5 // 4, c5 // 2, c5],
+            out_channels=out_channels,
             extra_blocks=LastLevelP6P7(out_channels, out_channels) if with_p6p7 else None,
         )
         self.out_channels = out_channels

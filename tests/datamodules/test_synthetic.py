@@ -302,7 +302,7 @@ def test_difficulty_statistics(stats_world):
     assert crossing >= 1, "look-alikes never cross"
 
 
-def test_colours_are_saturated_and_distinct_from_background(small_world):
+def test_track_primary_colours_are_saturated(small_world):
     coco = load(small_world, "train")
     for t in coco["tracks"]:
         c1 = np.array(t["appearance"]["colors"][0], float)

@@ -1,0 +1,37 @@
+# TrackZoo: `make demo` (train, track, evaluate on the synthetic world) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DATA_ROOT := data/synthetic
+DEMO_DIR := logs/demo/$(shell date +%Y-%m-%d_%H-%M-%S)
+PYTEST_ARGS ?=
+
+.PHONY: venv data demo test benchmark clean
+
+# Create the virtual environment if missing (or if the requirements changed).
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Build the synthetic world if missing (no-op when data/synthetic/world.json matches).
+data: venv
+	$(PY) -m datamodules.synthetic --root $(DATA_ROOT)
+
+# Train the default experiment, track the validation videos with the RetinaTrack track
+# store and the IoU-only baseline, and print the metrics.
+demo: data
+	$(PY) train.py experiment=retinatrack hydra.run.dir=$(DEMO_DIR)/train
+	$(PY) track.py ckpt_path=$(DEMO_DIR)/train/checkpoints/last.ckpt hydra.run.dir=$(DEMO_DIR)/track
+
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+benchmark: data
+	$(PY) benchmarks/retinatrack_speed.py
+
+clean:
+	rm -rf logs outputs multirun .pytest_cache
