@@ -29,7 +29,7 @@ def tiny_overrides(data_dir: Path, output_dir: Path | None = None) -> list[str]:
     """Overrides that point a run at the tiny world and keep it small and single-process."""
     overrides = [
         f"paths.data_dir={data_dir}", *TINY_WORLD, "data.num_workers=0", "data.batch_size=2",
-        "data.eval_batch_size=4", "+trainer.enable_progress_bar=false",
+        "data.eval_batch_size=4", "~callbacks.progress_bar",
     ]
     if output_dir is not None:
         overrides.append(f"paths.output_dir={output_dir}")
@@ -49,16 +49,15 @@ def data_dir(tmp_path_factory) -> Path:
     return root
 
 
-def compose_train(overrides: list[str], output_dir: Path | None = None) -> DictConfig:
-    """Compose conf/train.yaml as ``python train.py <overrides>`` would, with the Hydra
-    runtime config set so ``${hydra:...}`` interpolations resolve."""
+def compose_train(overrides: list[str]) -> DictConfig:
+    """Compose conf/train.yaml as ``python train.py <overrides>`` would (pass
+    ``paths.output_dir=...`` to run it: there is no Hydra run directory here)."""
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
         cfg = compose(config_name="train", overrides=overrides, return_hydra_config=True)
     HydraConfig().set_config(cfg)
-    if output_dir is not None:
-        with open_dict(cfg):
-            cfg.hydra.runtime.output_dir = str(output_dir)
+    with open_dict(cfg):  # the task function of @hydra.main never sees the hydra node
+        del cfg["hydra"]
     return cfg
 
 

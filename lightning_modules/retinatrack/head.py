@@ -86,6 +86,11 @@ class RetinaTrackHead(nn.Module):
         share_task_weights: classification and box regression share their m2 convs.
         with_embeddings: build the embedding tower at all (False = plain detector).
         prior_probability: initial foreground probability of the classifier (RetinaNet).
+        tie_anchor_init: start the K per-anchor towers from identical weights (they still
+            train independently). The paper does not say how θ_k are initialised;
+            independent random towers make one object's embeddings differ by anchor shape
+            from the first step, which we measured to push BatchHard training into the
+            collapsed solution (all embeddings equal) on the synthetic world.
     """
 
     def __init__(
@@ -93,6 +98,7 @@ class RetinaTrackHead(nn.Module):
         per_anchor: bool = True, m1: int = 3, m2: int = 1, m3: int = 2, channels: int = 256,
         embedding_dim: int = 256, share_task_weights: bool = False,
         with_embeddings: bool = True, prior_probability: float = 0.01,
+        tie_anchor_init: bool = True,
     ) -> None:
         super().__init__()
         if per_anchor and m1 < 1:
@@ -123,15 +129,20 @@ class RetinaTrackHead(nn.Module):
                 activate_last=False,
             )
             self.embedding_dim = embedding_dim if m3 > 0 else feature_channels
-        self._init_weights(prior_probability)
+        self._init_weights(prior_probability, tie_anchor_init and per_anchor)
 
-    def _init_weights(self, prior_probability: float) -> None:
+    def _init_weights(self, prior_probability: float, tie_anchor_towers: bool) -> None:
         for module in self.modules():
             if isinstance(module, nn.Conv2d):
                 nn.init.normal_(module.weight, std=0.01)
                 if module.bias is not None:
                     nn.init.zeros_(module.bias)
         nn.init.constant_(self.cls_final.bias, -math.log((1 - prior_probability) / prior_probability))
+        if tie_anchor_towers:  # copy anchor 0's slice of every per-anchor conv to the others
+            with torch.no_grad():
+                for conv in self.shared.convs:
+                    blocks = conv.weight.view(self.num_anchors, -1, *conv.weight.shape[1:])
+                    blocks.copy_(blocks[:1].expand_as(blocks).clone())
 
     def _per_anchor_rows(self, x: torch.Tensor, batch: int) -> torch.Tensor:
         """``(B*K, C, H, W)`` (per-anchor) or ``(B, K*C, H, W)`` -> ``(B, H*W*K, C)``,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torchvision.models.detection import _utils as det_utils
 from torchvision.models.detection.anchor_utils import AnchorGenerator
@@ -31,6 +32,10 @@ class LossConfig:
         triplet_margin: soft-margin m of the BatchHard loss.
         num_triplets: triplets sampled per batch.
         triplet_reduction: "sum" as Eq. 7 of the paper, or "mean".
+        triplet_normalize: L2-normalise embeddings before the triplet loss (not in the
+            paper, which uses raw embeddings; it keeps BatchHard mining from collapsing
+            all embeddings to one point early in training, and matches the cosine
+            similarity the track store uses).
         triplet_weight: 1.0 = the paper's unweighted sum; 0 = "w/o triplet loss" baseline.
     """
 
@@ -42,6 +47,7 @@ class LossConfig:
     triplet_margin: float = 0.1
     num_triplets: int = 64
     triplet_reduction: str = "sum"
+    triplet_normalize: bool = False
     triplet_weight: float = 1.0
 
 
@@ -180,8 +186,11 @@ class RetinaTrackNet(nn.Module):
         }
         total = losses["cls"] + losses["box"]
         if emb_rows and cfg.triplet_weight > 0:
+            embeddings = torch.cat(emb_rows).float()
+            if cfg.triplet_normalize:
+                embeddings = F.normalize(embeddings, dim=1)
             losses["triplet"] = batch_hard_triplet_loss(
-                torch.cat(emb_rows).float(), torch.cat(emb_ids), torch.cat(emb_groups),
+                embeddings, torch.cat(emb_ids), torch.cat(emb_groups),
                 margin=cfg.triplet_margin, num_triplets=cfg.num_triplets,
                 reduction=cfg.triplet_reduction,
             )

@@ -1,0 +1,134 @@
+"""Sampling, joint transforms, collate and bad input of the DataModule."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from datamodules.datamodule import TrackingDataModule
+from datamodules.datasets import ClipDataset, FrameDataset, collate_clips, load_frame
+from datamodules.schema import AnnotationError, Category, Frame, Video, VideoIndex
+from datamodules.sources import synthetic_split
+from datamodules.transforms import FrameTransform
+
+
+def make_index(tmp_path, num_frames=6, size=(48, 64), same_image=False) -> VideoIndex:
+    """One video whose frames hold a bright box at a known place."""
+    h, w = size
+    frames = []
+    for i in range(num_frames):
+        image = np.zeros((h, w, 3), np.uint8)
+        x = 4 if same_image else 4 + 3 * i
+        image[10:30, x:x + 16] = (250, 40, 40)
+        path = tmp_path / f"{i:03d}.png"
+        Image.fromarray(image).save(path)
+        frames.append(Frame(path, w, h, i, 100 + i, boxes=[[x, 10, x + 16, 30]], labels=[0], track_ids=[5]))
+    return VideoIndex([Video(1, "v", frames)], [Category(1, "thing")], source=str(tmp_path), split="train")
+
+
+def test_clip_frames_come_from_one_video_stride_apart(tmp_path):
+    index = make_index(tmp_path, num_frames=7)
+    clips = ClipDataset(index, FrameTransform((48, 64)), stride=3, frames_per_clip=2)
+    assert len(clips) == 7 - 3
+    for i in range(len(clips)):
+        a, b = clips[i]
+        assert a["video"] == b["video"] == "v"
+        assert b["frame_index"] - a["frame_index"] == 3
+
+
+def test_short_videos_are_counted_not_silently_dropped(tmp_path):
+    index = make_index(tmp_path, num_frames=3)
+    clips = ClipDataset(index, FrameTransform((48, 64)), stride=8)
+    assert len(clips) == 0 and clips.skipped["video shorter than one clip"] == 1
+
+
+def test_clip_frames_get_the_same_random_augmentation(tmp_path):
+    index = make_index(tmp_path, num_frames=2, same_image=True)
+    transform = FrameTransform((32, 32), train=True, crop_scale=(0.3, 0.6))
+    clips = ClipDataset(index, transform, stride=1)
+    torch.manual_seed(0)
+    for _ in range(5):
+        a, b = clips[0]
+        assert torch.equal(a["image"], b["image"])
+        assert torch.equal(a["boxes"], b["boxes"])
+
+
+def test_transform_moves_boxes_with_the_pixels(tmp_path):
+    index = make_index(tmp_path, num_frames=1)
+    torch.manual_seed(3)
+    transform = FrameTransform((40, 40), train=True, flip_prob=1.0, crop_scale=(0.9, 1.0))
+    (sample,) = FrameDataset(index, transform)[0]
+    (x1, y1, x2, y2) = sample["boxes"][0].round().int().tolist()
+    red = sample["image"][0] - sample["image"][1]
+    inside = red[y1 + 1:y2 - 1, x1 + 1:x2 - 1].mean()
+    assert inside > 0.8  # the box still covers the red object after crop + flip + resize
+    assert red.sum() < 1.2 * red[y1:y2, x1:x2].sum()
+
+
+def test_eval_transform_resizes_boxes(tmp_path):
+    index = make_index(tmp_path, num_frames=1, size=(48, 64))
+    (sample,) = FrameDataset(index, FrameTransform((24, 32)))[0]
+    assert sample["image"].shape == (3, 24, 32)
+    assert torch.allclose(sample["boxes"][0], torch.tensor([2.0, 5.0, 10.0, 15.0]))
+
+
+def test_collate_flattens_clips(tmp_path):
+    index = make_index(tmp_path, num_frames=6)
+    clips = ClipDataset(index, FrameTransform((48, 64)), stride=2)
+    batch = collate_clips([clips[0], clips[1], clips[2]])
+    assert batch["images"].shape == (6, 3, 48, 64)
+    assert batch["clip_ids"].tolist() == [0, 0, 1, 1, 2, 2]
+    assert [m["frame_index"] for m in batch["meta"]] == [0, 2, 1, 3, 2, 4]
+    assert batch["targets"][0]["track_ids"].tolist() == [5]
+
+
+def test_missing_image_names_the_file(tmp_path):
+    index = make_index(tmp_path, num_frames=2)
+    video, frame = next(index.frames())
+    frame.image_path.unlink()
+    with pytest.raises(AnnotationError, match=r"000\.png.*missing.*image id 100"):
+        load_frame(video, frame)
+
+
+def test_image_size_mismatch_names_the_file(tmp_path):
+    index = make_index(tmp_path, num_frames=1)
+    video, frame = next(index.frames())
+    frame.width = 100
+    with pytest.raises(AnnotationError, match=r"000\.png.*100x48"):
+        load_frame(video, frame)
+
+
+def test_num_classes_mismatch_is_reported(tmp_path):
+    index = make_index(tmp_path)
+    dm = TrackingDataModule({"a": lambda: index}, lambda: index, num_classes=3)
+    with pytest.raises(ValueError, match="1 categories.*num_classes=3"):
+        dm.setup("fit")
+
+
+def test_corrupted_annotation_json_names_the_file(data_dir, tmp_path):
+    import shutil
+
+    root = tmp_path / "synthetic"
+    shutil.copytree(data_dir / "synthetic", root)
+    world = {"num_videos": {"train": 2, "val": 1}, "frames_per_video": 10}
+    assert len(synthetic_split(str(root), "val", world).videos) == 1
+    path = root / "annotations" / "val.json"
+    path.write_text(path.read_text()[:500])
+    with pytest.raises(AnnotationError, match=r"val\.json"):
+        synthetic_split(str(root), "val", world)
+
+
+def test_datamodule_batches_from_the_synthetic_world(data_dir):
+    world = {"num_videos": {"train": 2, "val": 1}, "frames_per_video": 10}
+    root = str(data_dir / "synthetic")
+    dm = TrackingDataModule(
+        {"synthetic": lambda: synthetic_split(root, "train", world)},
+        lambda: synthetic_split(root, "val", world), num_classes=3, clip_stride=2, batch_size=3,
+    )
+    dm.setup("fit")
+    batch = next(iter(dm.train_dataloader()))
+    assert batch["images"].shape == (6, 3, 128, 128)
+    assert batch["clip_ids"].tolist() == [0, 0, 1, 1, 2, 2]
+    val = next(iter(dm.val_dataloader()))
+    assert len(val["meta"]) == min(dm.eval_batch_size, dm.val_index.num_frames)

@@ -1,0 +1,113 @@
+"""The entry points as users run them: train, resume, multirun, W&B offline, track."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import run_cli, tiny_overrides
+from eval.mot_io import read_mot_txt
+from lightning_modules.common.run_record import file_sha256
+
+# 2 train videos x 10 frames, clip stride 2 -> 16 clips -> 8 steps per epoch at batch 2.
+STEPS_PER_EPOCH = 8
+
+
+def train_args(data_dir: Path, run_dir: Path, *extra: str) -> list[str]:
+    return [
+        "experiment=retinatrack", *tiny_overrides(data_dir), f"hydra.run.dir={run_dir}",
+        "model.module.scheduler.warmup_steps=4", "model.module.scheduler.cosine_steps=12",
+        "trainer.log_every_n_steps=1", *extra,
+    ]
+
+
+def logged_steps(run_dir: Path) -> list[int]:
+    with open(run_dir / "csv" / "version_0" / "metrics.csv") as f:
+        return sorted({int(row["step"]) for row in csv.DictReader(f) if row.get("train/loss")})
+
+
+@pytest.fixture(scope="module")
+def trained_run(data_dir, tmp_path_factory) -> Path:
+    """One epoch of training on the tiny world."""
+    run_dir = tmp_path_factory.mktemp("train")
+    run_cli("train.py", *train_args(data_dir, run_dir, f"trainer.max_steps={STEPS_PER_EPOCH}"))
+    return run_dir
+
+
+def test_training_writes_checkpoints_and_run_record(trained_run):
+    last = trained_run / "checkpoints" / "last.ckpt"
+    assert last.exists()
+    checkpoint = torch.load(last, map_location="cpu", weights_only=False)
+    assert checkpoint["global_step"] == STEPS_PER_EPOCH
+    assert checkpoint["trackzoo"]["model"]["m1"] == 3  # config travels with the weights
+    record = json.loads((trained_run / "run_record.json").read_text())
+    assert record["git"]["commit"] is None or len(record["git"]["commit"]) == 40
+    assert record["checkpoints"]["last"]["sha256"] == file_sha256(last)
+    splits = {(d["split"], d["videos"]) for d in record["datasets"]}
+    assert splits == {("train", 2), ("val", 1)}
+    assert record["config"]["model"]["m1"] == 3
+    assert "val/AP50" in record["metrics"]
+
+
+def test_resume_continues_at_the_same_step(trained_run, data_dir, tmp_path):
+    resumed = tmp_path / "resumed"
+    run_cli("train.py", *train_args(
+        data_dir, resumed, f"trainer.max_steps={STEPS_PER_EPOCH + 4}",
+        f"ckpt_path={trained_run / 'checkpoints' / 'last.ckpt'}",
+    ))
+    steps = logged_steps(resumed)
+    assert steps[0] >= STEPS_PER_EPOCH and steps[-1] == STEPS_PER_EPOCH + 3  # 0-based steps
+    checkpoint = torch.load(resumed / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert checkpoint["global_step"] == STEPS_PER_EPOCH + 4
+    # The LR schedule was restored, not restarted: it has counted every step.
+    assert checkpoint["lr_schedulers"][0]["last_epoch"] == STEPS_PER_EPOCH + 4
+
+
+def test_multirun_sweep_writes_one_run_per_point(data_dir, tmp_path):
+    sweep_dir = tmp_path / "sweep"
+    run_cli("train.py", "-m", *train_args(
+        data_dir, tmp_path / "unused", "trainer.max_steps=2", "model.m1=1,2",
+        f"hydra.sweep.dir={sweep_dir}",
+    ))
+    records = [json.loads((sweep_dir / str(i) / "run_record.json").read_text()) for i in (0, 1)]
+    assert sorted(r["config"]["model"]["m1"] for r in records) == [1, 2]
+    for job, record in enumerate(records):
+        checkpoint = torch.load(sweep_dir / str(job) / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+        # the override reached the network: the task-shared tower has m1 convolutions
+        shared = {k for k in checkpoint["state_dict"] if k.startswith("net.head.shared.convs.")}
+        assert {k.split(".")[4] for k in shared} == {str(i) for i in range(record["config"]["model"]["m1"])}
+
+
+def test_wandb_offline_run_holds_the_logged_metrics(data_dir, tmp_path, monkeypatch):
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    run_dir = tmp_path / "wandb_run"
+    run_cli("train.py", *train_args(data_dir, run_dir, "trainer.max_steps=3", "logger=wandb"))
+    runs = list((run_dir / "wandb").glob("offline-run-*"))
+    assert len(runs) == 1
+    summary = json.loads((runs[0] / "files" / "wandb-summary.json").read_text())
+    assert "train/loss" in summary and summary["trainer/global_step"] >= 2
+
+
+def test_track_writes_results_and_metrics(trained_run, data_dir, tmp_path):
+    track_dir = tmp_path / "track"
+    ckpt = trained_run / "checkpoints" / "last.ckpt"
+    proc = run_cli("track.py", f"ckpt_path={ckpt}", f"hydra.run.dir={track_dir}",
+                   "accelerator=cpu", f"paths.data_dir={data_dir}")
+    metrics = json.loads((track_dir / "metrics.json").read_text())
+    assert set(metrics["trackers"]) == {"retinatrack", "iou"}
+    for name in ("retinatrack", "iou"):
+        combined = metrics["trackers"][name]["combined"]
+        assert combined["GT"] > 0 and combined["MOTA"] <= 1.0
+        result_files = list((track_dir / name).glob("*.txt"))
+        assert [p.stem for p in result_files] == ["synth_val_0000"]
+        rows = read_mot_txt(result_files[0])
+        assert rows.shape[1] == 8 or len(rows) == 0
+    assert 0.0 <= metrics["detection"]["AP50"] <= 1.0
+    record = json.loads((track_dir / "run_record.json").read_text())
+    assert record["checkpoint"]["sha256"] == file_sha256(ckpt)
+    assert record["datasets"][0]["split"] == "val"
+    # The printed table has one row per tracker.
+    assert "retinatrack" in proc.stdout and "iou" in proc.stdout and "IDF1" in proc.stdout

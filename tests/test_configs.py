@@ -1,0 +1,87 @@
+"""The real Hydra configs: every experiment runs, and overrides change what is built."""
+from __future__ import annotations
+
+import math
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from hydra.utils import instantiate
+
+from conftest import CONF, compose_train, tiny_overrides
+from train import train
+
+EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
+
+
+def test_experiments_are_discovered():
+    assert {"retinatrack", "retinatrack_no_triplet", "retinanet_star", "retinanet_k1", "retinanet"} <= set(EXPERIMENTS)
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS + [None])
+def test_experiment_fast_dev_run(experiment, data_dir, tmp_path):
+    overrides = ["debug=fast_dev_run", *tiny_overrides(data_dir, tmp_path)]
+    if experiment is not None:
+        overrides.insert(0, f"experiment={experiment}")
+    else:  # the paper-sized default (ResNet-50, 256 channels), shrunk only in width
+        overrides += ["model.backbone.depth=18", "model.channels=32", "model.embedding_dim=32"]
+    cfg = compose_train(overrides)
+    metric = train(cfg)
+    assert metric is not None and 0.0 <= metric <= 1.0
+
+
+def test_model_overrides_change_the_built_network():
+    cfg = compose_train(["experiment=retinatrack", "model.m1=1", "model.m2=2", "model.m3=3",
+                         "model.anchor_scales=[1.0]", "model.embedding_dim=24"])
+    net = instantiate(cfg.model.module.net)
+    assert len(net.head.shared) == 1
+    assert len(net.head.cls_tower) == 2 and len(net.head.box_tower) == 2
+    assert len(net.head.emb_tower) == 3
+    assert net.num_anchors == 3 and net.head.shared.convs[0].out_channels == 3 * cfg.model.channels
+    assert net.embedding_dim == 24
+    default = instantiate(compose_train(["experiment=retinatrack"]).model.module.net)
+    assert len(default.head.shared) == 3 and default.num_anchors == 6
+
+
+def test_paper_defaults_without_experiment():
+    cfg = compose_train([])
+    m = cfg.model
+    assert (m.m1, m.m2, m.m3, m.per_anchor, m.embedding_dim) == (3, 1, 2, True, 256)
+    assert len(m.anchor_scales) * len(m.aspect_ratios) == 6
+    loss = m.module.net.loss
+    assert (loss.fg_iou, loss.id_iou, loss.focal_alpha, loss.focal_gamma) == (0.5, 0.7, 0.25, 2.0)
+    assert (loss.triplet_margin, loss.num_triplets) == (0.1, 64)
+    opt, sched = m.module.optimizer, m.module.scheduler
+    assert (opt.lr, opt.momentum, opt.weight_decay) == (0.001, 0.9, 0.0004)
+    assert (sched.warmup_steps, sched.cosine_steps) == (1000, 9000)
+    assert m.backbone._target_.endswith("ResNetFPN") and m.backbone.depth == 50
+    assert (cfg.data.clip_stride, cfg.data.frames_per_clip) == (8, 2)
+
+
+def test_data_override_changes_the_datamodule(data_dir):
+    cfg = compose_train(["experiment=retinatrack", *tiny_overrides(data_dir), "data.clip_stride=3"])
+    datamodule = instantiate(cfg.data)
+    datamodule.setup("fit")
+    clips = datamodule.train_dataloader().dataset.datasets[0]
+    assert clips.stride == 3
+    video, start = clips.items[0]
+    sample = clips[0]
+    assert [f["frame_index"] for f in sample] == [video.frames[start].frame_index, video.frames[start + 3].frame_index]
+
+
+def test_tracker_overrides_change_the_built_tracker():
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        cfg = compose("track", overrides=["ckpt_path=x", "trackers.retinatrack.max_age=7",
+                                          "trackers.iou.iou_threshold=0.45"])
+    retina = instantiate(cfg.trackers.retinatrack)
+    iou = instantiate(cfg.trackers.iou)
+    assert retina.max_age == 7 and math.isclose(iou.iou_threshold, 0.45)
+    assert type(retina).__name__ == "RetinaTrackTracker" and type(iou).__name__ == "IoUTracker"
+
+
+def test_unknown_world_key_is_rejected(data_dir):
+    cfg = compose_train([*tiny_overrides(data_dir), "+data.train_sources.synthetic.world.no_such_knob=1"])
+    datamodule = instantiate(cfg.data)
+    with pytest.raises(TypeError, match="no_such_knob"):
+        datamodule.setup("fit")
