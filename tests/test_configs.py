@@ -51,7 +51,7 @@ def test_paper_defaults_without_experiment():
     loss = m.module.net.loss
     assert (loss.fg_iou, loss.id_iou, loss.focal_alpha, loss.focal_gamma) == (0.5, 0.7, 0.25, 2.0)
     assert (loss.triplet_margin, loss.num_triplets) == (0.1, 64)
-    opt, sched = m.module.optimizer, m.module.scheduler
+    opt, sched = m.optimizer, m.module.scheduler
     assert (opt.lr, opt.momentum, opt.weight_decay) == (0.001, 0.9, 0.0004)
     assert (sched.warmup_steps, sched.cosine_steps) == (1000, 9000)
     assert m.backbone._target_.endswith("ResNetFPN") and m.backbone.depth == 50

@@ -26,7 +26,10 @@ class RetinaTrackModule(L.LightningModule):
         self, net: RetinaTrackNet, optimizer: Callable, scheduler: Callable | None = None
     ) -> None:
         super().__init__()
-        self.save_hyperparameters(logger=False, ignore=["net"])
+        # The partials are kept out of the checkpoint's hyperparameters so checkpoints load
+        # with torch's weights_only=True; the resolved config travels in
+        # checkpoint["trackzoo"] (ConfigInCheckpoint).
+        self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.net = net
         self._val_detections: dict[int, tuple] = {}
 
@@ -73,8 +76,8 @@ class RetinaTrackModule(L.LightningModule):
         ]
 
     def configure_optimizers(self):
-        optimizer = self.hparams.optimizer(params=self.parameters())
-        if self.hparams.scheduler is None:
+        optimizer = self.optimizer_factory(params=self.parameters())
+        if self.scheduler_factory is None:
             return optimizer
-        scheduler = self.hparams.scheduler(optimizer=optimizer)
+        scheduler = self.scheduler_factory(optimizer=optimizer)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
