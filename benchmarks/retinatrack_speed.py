@@ -1,10 +1,12 @@
 """Training throughput and inference latency: RetinaTrack vs torchvision's RetinaNet.
 
-Both models get the same backbone architecture, the same anchors (K per location) and
-the same input size; torchvision's RetinaNet is told not to resize. Writes JSON:
+RetinaTrack is built from a Hydra experiment (default: the CPU demo experiment);
+torchvision's RetinaNet gets the same backbone config, the same anchors (K per
+location) and the same input size, and is told not to resize. Writes JSON:
 
-    python benchmarks/retinatrack_speed.py [--backbone small|resnet50] [--size 128]
+    python benchmarks/retinatrack_speed.py [--experiment retinatrack] [--size 128]
         [--batch 8] [--steps 20] [--frames 50] [--device cpu|cuda] [--out FILE]
+        [override ...]      # e.g. model/backbone=resnet50 model.channels=256
 
 Figures: training images/s (forward + losses + backward + SGD step), inference ms/frame
 at batch 1 (forward + decoding + NMS), parameter counts, and peak memory (CUDA: max
@@ -19,18 +21,25 @@ import resource
 import time
 from pathlib import Path
 
+import os
+
 import torch
+from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
 from torchvision.models.detection import RetinaNet
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 
-from lightning_modules.common.backbones import ResNetFPN, SmallResNetFPN
-from lightning_modules.retinatrack.network import IMAGENET_MEAN, IMAGENET_STD, RetinaTrackNet
+from lightning_modules.retinatrack.network import IMAGENET_MEAN, IMAGENET_STD
 
+REPO = Path(__file__).resolve().parents[1]
 NUM_CLASSES = 3
 
 
-def make_backbone(name: str):
-    return SmallResNetFPN(out_channels=64) if name == "small" else ResNetFPN(depth=50, out_channels=256)
+def compose_model(experiment: str, overrides: list[str]):
+    os.environ.setdefault("TRACKZOO_ROOT", str(REPO))
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        cfg = compose("train", overrides=[f"experiment={experiment}", *overrides])
+    return cfg.model
 
 
 def fake_batch(batch: int, size: int, device: str):
@@ -81,13 +90,11 @@ def benchmark(args) -> dict:
     images, targets = fake_batch(args.batch, args.size, device)
     clip_ids = torch.arange(args.batch, device=device) // 2
 
-    retinatrack = RetinaTrackNet(make_backbone(args.backbone), NUM_CLASSES,
-                                 head={"channels": 64 if args.backbone == "small" else 256,
-                                       "embedding_dim": 64 if args.backbone == "small" else 256},
-                                 anchor_size_per_stride=args.anchor_size_per_stride).to(device)
+    model_cfg = compose_model(args.experiment, args.overrides)
+    retinatrack = instantiate(model_cfg.module.net, num_classes=NUM_CLASSES).to(device)
     anchors = retinatrack.anchor_generator
     retinanet = RetinaNet(
-        make_backbone(args.backbone).body, num_classes=NUM_CLASSES,
+        instantiate(model_cfg.backbone).body, num_classes=NUM_CLASSES,
         anchor_generator=AnchorGenerator(anchors.sizes, anchors.aspect_ratios),
         min_size=args.size, max_size=args.size, image_mean=list(IMAGENET_MEAN), image_std=list(IMAGENET_STD),
     ).to(device)
@@ -130,7 +137,8 @@ def benchmark(args) -> dict:
     }
     return {
         "benchmark": "retinatrack_speed",
-        "settings": vars(args) | {"num_anchors_per_location": retinatrack.num_anchors, "num_classes": NUM_CLASSES},
+        "settings": vars(args) | {"num_anchors_per_location": retinatrack.num_anchors, "num_classes": NUM_CLASSES,
+                                  "backbone": dict(model_cfg.backbone), "head_channels": model_cfg.channels},
         "machine": {"platform": platform.platform(), "torch": torch.__version__, "threads": torch.get_num_threads(),
                     "device_name": torch.cuda.get_device_name() if device == "cuda" else platform.processor()},
         "peak_rss_MiB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -140,14 +148,14 @@ def benchmark(args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backbone", choices=("small", "resnet50"), default="small")
+    parser.add_argument("--experiment", default="retinatrack")
     parser.add_argument("--size", type=int, default=128)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--frames", type=int, default=50)
-    parser.add_argument("--anchor-size-per-stride", type=float, default=2.0)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/retinatrack_speed.json"))
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides of the experiment")
     args = parser.parse_args()
     report = benchmark(args)
     args.out.parent.mkdir(parents=True, exist_ok=True)
