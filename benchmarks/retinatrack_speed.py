@@ -62,27 +62,16 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def time_training(step, steps: int, batch: int, device: str) -> float:
-    for _ in range(3):  # warm-up
-        step()
+def seconds_per_call(fn, calls: int, device: str, warmup: int = 3) -> float:
+    """Mean wall-clock seconds of ``fn()`` after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        fn()
     sync(device)
     start = time.perf_counter()
-    for _ in range(steps):
-        step()
+    for _ in range(calls):
+        fn()
     sync(device)
-    return steps * batch / (time.perf_counter() - start)
-
-
-@torch.no_grad()
-def time_inference(run, frames: int, device: str) -> float:
-    for _ in range(3):
-        run()
-    sync(device)
-    start = time.perf_counter()
-    for _ in range(frames):
-        run()
-    sync(device)
-    return 1000 * (time.perf_counter() - start) / frames
+    return (time.perf_counter() - start) / calls
 
 
 def benchmark(args) -> dict:
@@ -117,14 +106,15 @@ def benchmark(args) -> dict:
         if device == "cuda":
             torch.cuda.reset_peak_memory_stats()
         model.train()
-        train_ips = time_training(step, args.steps, args.batch, device)
+        train_ips = args.batch / seconds_per_call(step, args.steps, device)
         model.eval()
         frame = images[:1]
         if name == "retinatrack":
             run = lambda: retinatrack.detect(retinatrack(frame), (args.size, args.size))  # noqa: E731
         else:
             run = lambda: retinanet(list(frame))  # noqa: E731
-        ms = time_inference(run, args.frames, device)
+        with torch.no_grad():
+            ms = 1000 * seconds_per_call(run, args.frames, device)
         results[name] = {
             "train_images_per_s": round(train_ips, 2),
             "inference_ms_per_frame": round(ms, 2),

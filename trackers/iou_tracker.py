@@ -69,18 +69,11 @@ class IoUTracker(OnlineTracker):
         # matched tracks take the detection's box (and label)
         self._boxes[t_idx] = boxes[d_idx]
         self._labels[t_idx] = labels[d_idx]
-        matched = np.zeros(len(self._ids), bool)
-        matched[t_idx] = True
-        self._misses = np.where(matched, 0, self._misses + 1)
         out_ids = self._ids[t_idx]
-
-        # unmatched detections start tracks
-        new = np.ones(len(keep), bool)
-        new[d_idx] = False
-        new_d = np.flatnonzero(new)
-        new_ids = np.asarray([self._next_track_id() for _ in new_d], np.int64)
-
-        alive = self._misses <= self.max_age
+        # unmatched detections start tracks; tracks unmatched too long die
+        self._misses, alive, new_d, new_ids = self._after_assignment(
+            self._misses, t_idx, len(keep), d_idx, self.max_age
+        )
         self._ids = np.concatenate([self._ids[alive], new_ids])
         self._boxes = np.concatenate([self._boxes[alive], boxes[new_d]]).astype(np.float32)
         self._labels = np.concatenate([self._labels[alive], labels[new_d]])

@@ -185,6 +185,30 @@ class OnlineTracker(abc.ABC):
         self._id_counter += 1
         return self._id_counter
 
+    def _after_assignment(
+        self, misses: np.ndarray, matched_tracks: np.ndarray, num_dets: int,
+        matched_dets: np.ndarray, max_age: int,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Bookkeeping shared by online trackers once detections are assigned.
+
+        Args:
+            misses: ``(T,)`` consecutive unmatched frames of each live track so far.
+            matched_tracks, matched_dets: the assignment (track rows, detection rows).
+            num_dets: detections considered this frame.
+            max_age: unmatched frames a track survives (it dies at ``max_age + 1``).
+
+        Returns ``misses`` after this frame ``(T,)``, the ``alive`` mask ``(T,)`` of
+        existing tracks, the unmatched detection rows that start tracks, and their new ids.
+        """
+        matched = np.zeros(len(misses), bool)
+        matched[matched_tracks] = True
+        misses = np.where(matched, 0, misses + 1)
+        unmatched = np.ones(num_dets, bool)
+        unmatched[matched_dets] = False
+        born = np.flatnonzero(unmatched)
+        new_ids = np.asarray([self._next_track_id() for _ in born], np.int64)
+        return misses, misses <= max_age, born, new_ids
+
     @staticmethod
     def _output(dets: Detections, det_indices, track_ids) -> FrameTracks:
         """Build :class:`FrameTracks` from matched/born rows, ordered by detection index."""

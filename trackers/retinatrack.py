@@ -173,23 +173,17 @@ class RetinaTrackTracker(OnlineTracker):
             self._hist_embs[t_idx, 0] = embs[d_idx]
             self._hist_valid[t_idx, 0] = True
             self._labels[t_idx] = labels[d_idx]
-        matched = np.zeros(len(self._ids), bool)
-        matched[t_idx] = True
-        self._misses = np.where(matched, 0, self._misses + 1)
         out_ids = self._ids[t_idx]
-
-        # unmatched detections start tracks
-        new = np.ones(len(keep), bool)
-        new[d_idx] = False
-        new_d = np.flatnonzero(new)
+        # unmatched detections start tracks; tracks unmatched too long die
+        self._misses, alive, new_d, new_ids = self._after_assignment(
+            self._misses, t_idx, len(keep), d_idx, self.max_age
+        )
         k = len(new_d)
-        new_ids = np.asarray([self._next_track_id() for _ in range(k)], np.int64)
         nb = np.zeros((k, self.history, 4), np.float32)
         ne = np.zeros((k, self.history, self._hist_embs.shape[2]), np.float32)
         nv = np.zeros((k, self.history), bool)
         nb[:, 0], ne[:, 0], nv[:, 0] = boxes[new_d], embs[new_d], True
 
-        alive = self._misses <= self.max_age
         self._ids = np.concatenate([self._ids[alive], new_ids])
         self._labels = np.concatenate([self._labels[alive], labels[new_d]])
         self._misses = np.concatenate([self._misses[alive], np.zeros(k, np.int64)])
