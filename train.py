@@ -13,6 +13,7 @@ os.environ.setdefault("TRACKZOO_ROOT", str(Path(__file__).resolve().parent))
 
 import hydra
 import lightning as L
+import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from hydra.utils import instantiate
@@ -38,6 +39,24 @@ def build_loggers(cfg: DictConfig) -> list:
     return loggers
 
 
+def load_initial_weights(model: L.LightningModule, path: str) -> dict[str, list[str]]:
+    """Copy parameters of matching name and shape from a checkpoint into ``model``;
+    returns (and logs) what was loaded, skipped for shape, and missing."""
+    state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+    own = model.state_dict()
+    loaded = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    report = {
+        "loaded": sorted(loaded),
+        "shape_mismatch": sorted(k for k in state if k in own and k not in loaded),
+        "missing": sorted(k for k in own if k not in state),
+    }
+    model.load_state_dict(loaded, strict=False)
+    log.info("init_from %s: %d tensors loaded, %d shape mismatches, %d missing (kept initialised): %s",
+             path, len(report["loaded"]), len(report["shape_mismatch"]), len(report["missing"]),
+             report["shape_mismatch"] + report["missing"])
+    return report
+
+
 def finish_wandb(loggers: list) -> None:
     """Close the W&B run even when training failed, so the next multirun job starts clean."""
     if any(type(lg).__name__ == "WandbLogger" for lg in loggers):
@@ -52,6 +71,8 @@ def train(cfg: DictConfig) -> float | None:
     output_dir = Path(cfg.paths.output_dir)
     datamodule = instantiate(cfg.data)
     model = instantiate(cfg.model.module)
+    if cfg.get("init_from"):
+        load_initial_weights(model, cfg.init_from)
     config = OmegaConf.to_container(cfg, resolve=True)
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
     callbacks.append(ConfigInCheckpoint(config["model"], config["data"], git_state()))

@@ -95,6 +95,23 @@ def test_resume_continues_at_the_same_step(trained_run, data_dir, tmp_path):
     assert checkpoint["lr_schedulers"][0]["last_epoch"] == STEPS_PER_EPOCH + 4
 
 
+def test_init_from_loads_matching_weights(trained_run, data_dir, tmp_path):
+    from hydra.utils import instantiate
+
+    from conftest import compose_train
+    from train import load_initial_weights
+
+    source = torch.load(trained_run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)["state_dict"]
+    # A detection-only RetinaNet of the same backbone: backbone weights transfer, the
+    # head (different structure) keeps its initialisation.
+    model = instantiate(compose_train(["experiment=retinanet", *tiny_overrides(data_dir)]).model.module)
+    report = load_initial_weights(model, str(trained_run / "checkpoints" / "last.ckpt"))
+    state = model.state_dict()
+    backbone = [k for k in report["loaded"] if k.startswith("net.backbone.")]
+    assert backbone and all(torch.equal(state[k], source[k]) for k in backbone)
+    assert any(k.startswith("net.head.") for k in report["missing"] + report["shape_mismatch"])
+
+
 def test_multirun_sweep_writes_one_run_per_point(data_dir, tmp_path):
     sweep_dir = tmp_path / "sweep"
     run_cli("train.py", "-m", *train_args(
