@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from trackers.matching import OnlineTracker, box_iou, greedy_assignment
+from trackers.base import OnlineTracker
+from trackers.matching import box_iou, greedy_assignment
 from trackers.types import Detections, FrameTracks
 
 __all__ = ["IoUTracker"]

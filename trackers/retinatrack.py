@@ -40,7 +40,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from trackers.matching import OnlineTracker, box_iou, cosine_similarity, greedy_assignment
+from trackers.base import OnlineTracker
+from trackers.matching import box_iou, cosine_similarity, greedy_assignment
 from trackers.types import Detections, FrameTracks
 
 __all__ = ["RetinaTrackTracker"]

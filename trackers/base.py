@@ -1,0 +1,90 @@
+"""The interface every online tracker implements, and running one over a sequence."""
+from __future__ import annotations
+
+import abc
+from typing import Iterable
+
+import numpy as np
+
+from trackers.types import Detections, FrameTracks
+
+__all__ = ["OnlineTracker", "track_sequence"]
+
+
+class OnlineTracker(abc.ABC):
+    """Interface of a frame-by-frame (online) multi-object tracker.
+
+    Subclasses implement :meth:`reset` (start a new sequence) and :meth:`update` (consume
+    one frame's :class:`Detections`, return :class:`FrameTracks`). ``update`` reports only
+    tracks that were matched to, or born from, a detection of this frame; ``det_indices``
+    index the ``Detections`` passed in (before any internal score filtering). Track ids
+    start at 1 and are never reused within a sequence.
+
+    The base class owns the id counter and the frame counter; use :meth:`_next_track_id`
+    for new tracks and :meth:`_output` to build the result. ``requires_embeddings`` tells
+    callers whether the tracker needs ``Detections.embeddings``.
+    """
+
+    requires_embeddings: bool = False
+
+    def __init__(self) -> None:
+        self.frame_index = 0
+        self._id_counter = 0
+
+    def reset(self) -> None:
+        """Forget all tracks; the next :meth:`update` is frame 0 of a new sequence."""
+        self.frame_index = 0
+        self._id_counter = 0
+
+    @abc.abstractmethod
+    def update(self, dets: Detections) -> FrameTracks:
+        """Consume the detections of the next frame and return this frame's tracks."""
+
+    def _next_track_id(self) -> int:
+        self._id_counter += 1
+        return self._id_counter
+
+    def _after_assignment(
+        self, misses: np.ndarray, matched_tracks: np.ndarray, num_dets: int,
+        matched_dets: np.ndarray, max_age: int,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Bookkeeping shared by online trackers once detections are assigned.
+
+        Args:
+            misses: ``(T,)`` consecutive unmatched frames of each live track so far.
+            matched_tracks, matched_dets: the assignment (track rows, detection rows).
+            num_dets: detections considered this frame.
+            max_age: unmatched frames a track survives (it dies at ``max_age + 1``).
+
+        Returns ``misses`` after this frame ``(T,)``, the ``alive`` mask ``(T,)`` of
+        existing tracks, the unmatched detection rows that start tracks, and their new ids.
+        """
+        matched = np.zeros(len(misses), bool)
+        matched[matched_tracks] = True
+        misses = np.where(matched, 0, misses + 1)
+        unmatched = np.ones(num_dets, bool)
+        unmatched[matched_dets] = False
+        born = np.flatnonzero(unmatched)
+        new_ids = np.asarray([self._next_track_id() for _ in born], np.int64)
+        return misses, misses <= max_age, born, new_ids
+
+    @staticmethod
+    def _output(dets: Detections, det_indices, track_ids) -> FrameTracks:
+        """Build :class:`FrameTracks` from matched/born rows, ordered by detection index."""
+        det_indices = np.asarray(det_indices, np.int64).reshape(-1)
+        track_ids = np.asarray(track_ids, np.int64).reshape(-1)
+        order = np.argsort(det_indices, kind="stable")
+        det_indices, track_ids = det_indices[order], track_ids[order]
+        return FrameTracks(
+            track_ids=track_ids,
+            boxes=dets.boxes[det_indices].astype(np.float32),
+            scores=dets.scores[det_indices].astype(np.float32),
+            labels=dets.labels[det_indices].astype(np.int64),
+            det_indices=det_indices,
+        )
+
+
+def track_sequence(tracker: OnlineTracker, frames: Iterable[Detections]) -> list[FrameTracks]:
+    """Reset ``tracker`` and run it over one sequence; returns one FrameTracks per frame."""
+    tracker.reset()
+    return [tracker.update(dets) for dets in frames]
