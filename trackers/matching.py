@@ -1,4 +1,4 @@
-"""Shared building blocks of online trackers: similarities, assignments, the tracker interface.
+"""Shared building blocks of online trackers: box IoU, cosine similarity, assignments.
 
 Everything here is vectorised numpy (plus scipy for the Hungarian algorithm); no torch.
 
