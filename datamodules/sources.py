@@ -9,11 +9,6 @@ from datamodules.schema import VideoIndex
 from datamodules.synthetic import SyntheticWorldConfig, ensure_world
 
 
-def coco_video(annotation_file: str, image_root: str, split: str = "") -> VideoIndex:
-    """A COCO-video / TAO style JSON file and the folder its ``file_name``s are under."""
-    return load_coco_video(annotation_file, image_root, split=split)
-
-
 def synthetic_split(root: str, split: str, world: dict | None = None) -> VideoIndex:
     """One split of the synthetic world at ``root``, generated first if missing or built
     from a different :class:`SyntheticWorldConfig` (``world`` holds field overrides)."""

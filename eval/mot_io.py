@@ -110,28 +110,10 @@ def frame_tracks_to_mot_rows(
     if len(frame_numbers) != len(frame_tracks):
         raise ValueError(f"{len(frame_tracks)} FrameTracks but {len(frame_numbers)} frame numbers")
     lut = None if label_to_class is None else np.asarray(label_to_class)
-    out = []
-    for frame, ft in zip(frame_numbers, frame_tracks):
-        n = len(ft.track_ids)
-        if n == 0:
-            continue
-        boxes = np.asarray(ft.boxes, np.float64).reshape(n, 4)
-        labels = np.asarray(ft.labels, np.int64).reshape(n)
-        classes = labels if lut is None else lut[labels]
-        out.append(
-            np.column_stack(
-                [
-                    np.full(n, frame, np.float64),
-                    np.asarray(ft.track_ids, np.float64),
-                    boxes[:, 0],
-                    boxes[:, 1],
-                    boxes[:, 2] - boxes[:, 0],
-                    boxes[:, 3] - boxes[:, 1],
-                    np.asarray(ft.scores, np.float64),
-                    classes.astype(np.float64),
-                ]
-            )
-        )
+    out = [
+        _mot_rows(frame, ft.track_ids, ft.boxes, ft.scores, ft.labels, lut)
+        for frame, ft in zip(frame_numbers, frame_tracks) if len(ft.track_ids)
+    ]
     if not out:
         return np.zeros((0, 8), np.float64)
     rows = np.concatenate(out)
@@ -148,15 +130,18 @@ def video_to_mot_rows(video, label_to_class: Sequence[int] | np.ndarray | None =
     out = []
     for frame in video.frames:
         keep = ~np.asarray(frame.iscrowd, bool)
-        n = int(keep.sum())
-        if n == 0:
-            continue
-        boxes = np.asarray(frame.boxes, np.float64)[keep]
-        labels = np.asarray(frame.labels, np.int64)[keep]
-        out.append(np.column_stack([
-            np.full(n, frame.frame_index + 1, np.float64),
-            np.asarray(frame.track_ids, np.float64)[keep],
-            boxes[:, 0], boxes[:, 1], boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1],
-            np.ones(n), labels if lut is None else lut[labels],
-        ]))
+        if keep.any():
+            out.append(_mot_rows(frame.frame_index + 1, frame.track_ids[keep], frame.boxes[keep],
+                                 np.ones(int(keep.sum())), frame.labels[keep], lut))
     return np.concatenate(out) if out else np.zeros((0, 8), np.float64)
+
+
+def _mot_rows(frame: int, ids, boxes_xyxy, conf, labels, lut: np.ndarray | None) -> np.ndarray:
+    """``(n, 8)`` rows ``frame, id, x, y, w, h, conf, class`` of one frame's n objects."""
+    boxes = np.asarray(boxes_xyxy, np.float64).reshape(-1, 4)
+    labels = np.asarray(labels, np.int64).reshape(-1)
+    return np.column_stack([
+        np.full(len(boxes), frame, np.float64), np.asarray(ids, np.float64),
+        boxes[:, 0], boxes[:, 1], boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1],
+        np.asarray(conf, np.float64), (labels if lut is None else lut[labels]).astype(np.float64),
+    ])
