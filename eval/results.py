@@ -16,11 +16,11 @@ or ints (:data:`COUNT_NAMES`).
 from __future__ import annotations
 
 import logging
-import math
 from typing import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from eval import table
 from eval.clear import clear_counts, clear_metrics
 from eval.hota import hota_counts, hota_metrics
 from eval.identity import identity_counts, identity_metrics
@@ -41,7 +41,6 @@ COUNT_NAMES = frozenset(
     {"TP", "FP", "FN", "IDSW", "Frag", "MT", "PT", "ML", "IDTP", "IDFP", "IDFN", "GT", "Dets", "GT_IDs", "IDs",
      "num_frames"})
 DEFAULT_TABLE = ("HOTA", "DetA", "AssA", "MOTA", "MOTP", "IDF1", "IDSW", "FP", "FN", "Frag", "MT", "ML", "GT")
-COMBINED = "COMBINED"
 
 
 def sequence_counts(seq: TrackingSequence, threshold: float = 0.5, conventions: str = "trackeval") -> dict:
@@ -135,22 +134,6 @@ def _class_average(rows: Sequence[dict]) -> dict:
     return out
 
 
-def _cell(value) -> str:
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{100.0 * value:.1f}"
-    return str(value)
-
-
 def format_table(result: Mapping, metrics: Sequence[str] = DEFAULT_TABLE) -> str:
-    """Aligned text table: one row per sequence, then ``COMBINED``; ratios as percentages
-    with one decimal, counts as integers."""
-    rows = [*result["per_sequence"].items(), (COMBINED, result["combined"])]
-    header = ["sequence", *metrics]
-    body = [[seq, *(_cell(m[k]) for k in metrics)] for seq, m in rows]
-    widths = [max(len(r[j]) for r in [header, *body]) for j in range(len(header))]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) if j == 0 else c.rjust(w) for j, (c, w) in enumerate(zip(cells, widths)))
-
-    sep = "-" * len(line(header))
-    return "\n".join([line(header), sep, *(line(r) for r in body[:-1]), sep, line(body[-1])])
+    """Aligned text table of a MOT result: one row per sequence, then ``COMBINED``."""
+    return table.format_table(result, metrics)
