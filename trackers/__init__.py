@@ -1,10 +1,11 @@
-"""Online multi-object trackers (pure numpy/scipy, no torch).
+"""Multi-object trackers (pure numpy/scipy, no torch).
 
-A tracker consumes one frame's :class:`~trackers.types.Detections` at a time
+An online tracker consumes one frame's :class:`~trackers.types.Detections` at a time
 (``update``) and returns :class:`~trackers.types.FrameTracks`; ``reset`` starts a new
-sequence. :func:`track_sequence` runs a tracker over a whole sequence.
+sequence. An offline tracker maps a whole sequence at once (``track``).
+:func:`track_sequence` runs either over a sequence.
 """
-from trackers.base import OnlineTracker, track_sequence
+from trackers.base import OfflineTracker, OnlineTracker, Tracker, frame_tracks_from_detections, track_sequence
 from trackers.iou_tracker import IoUTracker
 from trackers.matching import (
     box_iou,
@@ -19,10 +20,13 @@ __all__ = [
     "Detections",
     "FrameTracks",
     "IoUTracker",
+    "OfflineTracker",
     "OnlineTracker",
     "RetinaTrackTracker",
+    "Tracker",
     "box_iou",
     "cosine_similarity",
+    "frame_tracks_from_detections",
     "greedy_assignment",
     "hungarian_assignment",
     "track_sequence",

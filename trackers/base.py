@@ -1,14 +1,24 @@
-"""The interface every online tracker implements, and running one over a sequence."""
+"""The two tracker interfaces and running either over a sequence.
+
+- :class:`OnlineTracker`: frame by frame (``reset`` then ``update`` per frame);
+- :class:`OfflineTracker`: the whole sequence at once (``track``), e.g. trackers that
+  link tracklets after seeing every frame.
+
+Both return one :class:`~trackers.types.FrameTracks` per input frame, whose
+``det_indices`` point back into that frame's :class:`~trackers.types.Detections`
+(``-1`` for a row without a detection), so embeddings and masks can be joined back.
+:func:`track_sequence` accepts either.
+"""
 from __future__ import annotations
 
 import abc
-from typing import Iterable
+from typing import Iterable, Sequence, Union
 
 import numpy as np
 
 from trackers.types import Detections, FrameTracks
 
-__all__ = ["OnlineTracker", "track_sequence"]
+__all__ = ["OfflineTracker", "OnlineTracker", "Tracker", "track_sequence"]
 
 
 class OnlineTracker(abc.ABC):
@@ -70,21 +80,45 @@ class OnlineTracker(abc.ABC):
 
     @staticmethod
     def _output(dets: Detections, det_indices, track_ids) -> FrameTracks:
-        """Build :class:`FrameTracks` from matched/born rows, ordered by detection index."""
-        det_indices = np.asarray(det_indices, np.int64).reshape(-1)
-        track_ids = np.asarray(track_ids, np.int64).reshape(-1)
-        order = np.argsort(det_indices, kind="stable")
-        det_indices, track_ids = det_indices[order], track_ids[order]
-        return FrameTracks(
-            track_ids=track_ids,
-            boxes=dets.boxes[det_indices].astype(np.float32),
-            scores=dets.scores[det_indices].astype(np.float32),
-            labels=dets.labels[det_indices].astype(np.int64),
-            det_indices=det_indices,
-        )
+        return frame_tracks_from_detections(dets, det_indices, track_ids)
 
 
-def track_sequence(tracker: OnlineTracker, frames: Iterable[Detections]) -> list[FrameTracks]:
-    """Reset ``tracker`` and run it over one sequence; returns one FrameTracks per frame."""
+def frame_tracks_from_detections(dets: Detections, det_indices, track_ids) -> FrameTracks:
+    """Build :class:`FrameTracks` from matched/born rows, ordered by detection index."""
+    det_indices = np.asarray(det_indices, np.int64).reshape(-1)
+    track_ids = np.asarray(track_ids, np.int64).reshape(-1)
+    order = np.argsort(det_indices, kind="stable")
+    det_indices, track_ids = det_indices[order], track_ids[order]
+    return FrameTracks(
+        track_ids=track_ids,
+        boxes=dets.boxes[det_indices].astype(np.float32),
+        scores=dets.scores[det_indices].astype(np.float32),
+        labels=dets.labels[det_indices].astype(np.int64),
+        det_indices=det_indices,
+    )
+
+
+class OfflineTracker(abc.ABC):
+    """Interface of a tracker that needs the whole sequence (e.g. tracklet linking).
+
+    :meth:`track` maps the sequence's per-frame detections to per-frame tracks; track ids
+    start at 1 and are unique within the sequence. Holds no state between calls.
+    """
+
+    requires_embeddings: bool = False
+
+    @abc.abstractmethod
+    def track(self, frames: Sequence[Detections]) -> list[FrameTracks]:
+        """Tracks of every frame of one sequence (one FrameTracks per input frame)."""
+
+
+Tracker = Union[OnlineTracker, OfflineTracker]
+
+
+def track_sequence(tracker: Tracker, frames: Iterable[Detections]) -> list[FrameTracks]:
+    """Run an online (reset, then update per frame) or offline tracker over one sequence;
+    returns one FrameTracks per frame."""
+    if isinstance(tracker, OfflineTracker):
+        return tracker.track(list(frames))
     tracker.reset()
     return [tracker.update(dets) for dets in frames]
