@@ -4,11 +4,19 @@ Rebuilds the model from the checkpoint (its resolved config is stored inside), d
 every frame of the evaluation split, links the detections with each configured tracker,
 and writes into the run directory:
 - ``<tracker>/<video>.txt``: MOTChallenge results per video;
-- ``metrics.json``: COCO box AP of the detections and CLEAR MOT / IDF1 per tracker;
+- ``metrics.json``: COCO box AP of the detections and HOTA / CLEAR MOT / IDF1 per tracker;
 - ``run_record.json``: config, commit, checkpoint hash, dataset and split.
+
+Trackers: by default every entry of ``trackers`` (the RetinaTrack store and the IoU
+baseline); ``tracker=<name>`` runs that one alone, so tracker sweeps read
+``python track.py -m ckpt_path=... tracker=sort,retinatrack tracker.max_age=10,40``.
+
+Detections (and embeddings) are cached under ``paths.cache_dir``, keyed by the checkpoint's
+SHA-256 and the resolved data config, so sweeps over trackers never rerun the network.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -20,6 +28,7 @@ os.environ.setdefault("TRACKZOO_ROOT", str(Path(__file__).resolve().parent))
 import hydra
 import lightning as L
 import torch
+from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
@@ -28,6 +37,7 @@ from eval.mot import evaluate_mot, format_table
 from eval.mot_io import frame_tracks_to_mot_rows, video_to_mot_rows, write_mot_txt
 from lightning_modules.common.run_record import describe_index, file_sha256, write_run_record
 from trackers import track_sequence
+from trackers.detections_io import load_sequence_detections, save_sequence_detections
 
 log = logging.getLogger("track")
 
@@ -58,6 +68,60 @@ def detect_split(module: L.LightningModule, datamodule, accelerator: str) -> dic
     return by_video
 
 
+def cache_key(checkpoint_sha256: str, data_cfg: dict) -> str:
+    """Identity of a model's detections on a dataset split: 16 hex digits."""
+    material = json.dumps({"checkpoint": checkpoint_sha256, "data": data_cfg}, sort_keys=True, default=str)
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+
+def save_predictions(cache_dir: Path, predictions: dict[str, list[dict]], meta: dict) -> None:
+    """Write per-video detections, then ``meta.json`` (written last: marks a complete cache)."""
+    frames = {}
+    for video, items in predictions.items():
+        save_sequence_detections(cache_dir / f"{len(frames):05d}.npz", [f["frame_index"] for f in items],
+                                 [f["detections"] for f in items])
+        frames[video] = {"file": f"{len(frames):05d}.npz", "image_ids": [f["image_id"] for f in items]}
+    (cache_dir / "meta.json").write_text(json.dumps({**meta, "videos": frames}, indent=1))
+
+
+def load_predictions(cache_dir: Path) -> dict[str, list[dict]] | None:
+    """Inverse of :func:`save_predictions`; ``None`` when the cache is missing or incomplete."""
+    if not (cache_dir / "meta.json").exists():
+        return None
+    predictions = {}
+    for video, entry in json.loads((cache_dir / "meta.json").read_text())["videos"].items():
+        frame_indices, detections = load_sequence_detections(cache_dir / entry["file"])
+        predictions[video] = [
+            {"video": video, "frame_index": f, "image_id": i, "detections": d}
+            for f, i, d in zip(frame_indices, entry["image_ids"], detections)
+        ]
+    return predictions
+
+
+def cached_detect_split(cfg: DictConfig, module: L.LightningModule, datamodule, data_cfg: dict,
+                        checkpoint_sha256: str) -> dict[str, list[dict]]:
+    """:func:`detect_split`, read from / written to the detection cache when enabled."""
+    if not cfg.detection_cache:
+        return detect_split(module, datamodule, cfg.accelerator)
+    cache_dir = Path(cfg.paths.cache_dir) / "detections" / cache_key(checkpoint_sha256, data_cfg)
+    predictions = load_predictions(cache_dir)
+    if predictions is not None:
+        log.info("detections from the cache %s", cache_dir)
+        return predictions
+    predictions = detect_split(module, datamodule, cfg.accelerator)
+    save_predictions(cache_dir, predictions, {"checkpoint": str(cfg.ckpt_path), "checkpoint_sha256": checkpoint_sha256,
+                                              "data": data_cfg})
+    log.info("detections cached in %s", cache_dir)
+    return predictions
+
+
+def selected_trackers(cfg: DictConfig) -> dict[str, DictConfig]:
+    """``{name: tracker config}``: the one chosen by ``tracker=<name>``, else ``trackers``."""
+    if cfg.get("tracker") is not None:
+        return {HydraConfig.get().runtime.choices["tracker"]: cfg.tracker}
+    return dict(cfg.trackers)
+
+
 def summary_table(detection: dict, trackers: dict[str, dict]) -> str:
     """One row per tracker: detection AP50 of the shared detections and tracking metrics."""
     header = ["tracker", "AP50", *SUMMARY_METRICS]
@@ -76,11 +140,12 @@ def summary_table(detection: dict, trackers: dict[str, dict]) -> str:
 def track(cfg: DictConfig) -> dict:
     output_dir = Path(cfg.paths.output_dir)
     module, saved = load_model(cfg.ckpt_path)
-    data_cfg = cfg.data if cfg.data is not None else saved["data"]
+    checkpoint_sha256 = file_sha256(cfg.ckpt_path)
+    data_cfg = OmegaConf.to_container(cfg.data, resolve=True) if cfg.data is not None else saved["data"]
     datamodule = instantiate(data_cfg)
     datamodule.setup("predict")
     index = datamodule.val_index
-    predictions = detect_split(module, datamodule, cfg.accelerator)
+    predictions = cached_detect_split(cfg, module, datamodule, data_cfg, checkpoint_sha256)
 
     detection_inputs = {
         f["image_id"]: (d.boxes, d.scores, d.labels)
@@ -93,7 +158,7 @@ def track(cfg: DictConfig) -> dict:
     ground_truth = {video.name: video_to_mot_rows(video, class_ids) for video in index.videos}
     tracker_results = {}
     has_embeddings = getattr(module.net, "embedding_dim", 0) > 0
-    for name, tracker_cfg in cfg.trackers.items():
+    for name, tracker_cfg in selected_trackers(cfg).items():
         tracker = instantiate(tracker_cfg)
         if tracker.requires_embeddings and not has_embeddings:
             log.warning("skipping tracker %r: it needs embeddings and this model has none", name)
@@ -112,7 +177,7 @@ def track(cfg: DictConfig) -> dict:
     (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
     write_run_record(
         output_dir, OmegaConf.to_container(cfg, resolve=True),
-        checkpoint={"path": str(cfg.ckpt_path), "sha256": file_sha256(cfg.ckpt_path)},
+        checkpoint={"path": str(cfg.ckpt_path), "sha256": checkpoint_sha256},
         training_git=saved.get("git"), datasets=[describe_index(index)],
     )
     print(f"\nDetection (COCO box AP, {index.source} {index.split}): "

@@ -59,9 +59,11 @@ def logged_steps(run_dir: Path) -> list[int]:
 
 @pytest.fixture(scope="module")
 def trained_run(data_dir, tmp_path_factory) -> Path:
-    """One epoch of training on the tiny world."""
+    """One epoch of training on the tiny world (decoding every candidate: after 8 steps
+    no score reaches the usual 0.05)."""
     run_dir = tmp_path_factory.mktemp("train")
-    run_cli("train.py", *train_args(data_dir, run_dir, f"trainer.max_steps={STEPS_PER_EPOCH}"))
+    run_cli("train.py", *train_args(data_dir, run_dir, f"trainer.max_steps={STEPS_PER_EPOCH}",
+                                    "model.module.net.inference.score_threshold=0.0"))
     return run_dir
 
 
@@ -143,7 +145,7 @@ def test_track_writes_results_and_metrics(trained_run, data_dir, tmp_path):
     track_dir = tmp_path / "track"
     ckpt = trained_run / "checkpoints" / "last.ckpt"
     proc = run_cli("track.py", f"ckpt_path={ckpt}", f"hydra.run.dir={track_dir}",
-                   "accelerator=cpu", f"paths.data_dir={data_dir}")
+                   "accelerator=cpu", f"paths.data_dir={data_dir}", f"paths.cache_dir={tmp_path / 'cache'}")
     metrics = json.loads((track_dir / "metrics.json").read_text())
     assert set(metrics["trackers"]) == {"retinatrack", "iou"}
     for name in ("retinatrack", "iou"):
@@ -159,3 +161,21 @@ def test_track_writes_results_and_metrics(trained_run, data_dir, tmp_path):
     assert record["datasets"][0]["split"] == "val"
     # The printed table has one row per tracker.
     assert "retinatrack" in proc.stdout and "iou" in proc.stdout and "IDF1" in proc.stdout
+
+
+def test_tracker_sweep_replays_cached_detections(trained_run, data_dir, tmp_path):
+    ckpt = trained_run / "checkpoints" / "last.ckpt"
+    common = [f"ckpt_path={ckpt}", "accelerator=cpu", f"paths.data_dir={data_dir}", f"paths.cache_dir={tmp_path / 'cache'}"]
+    first = tmp_path / "first"
+    run_cli("track.py", *common, f"hydra.run.dir={first}")
+    assert "detections cached in" in (first / "track.log").read_text()
+    sweep = tmp_path / "sweep"
+    run_cli("track.py", "-m", *common, f"hydra.sweep.dir={sweep}", "tracker=iou", "tracker.min_score=0.5,0.0")
+    jobs = [sweep / "0", sweep / "1"]
+    for job in jobs:
+        assert "detections from the cache" in (job / "track.log").read_text()  # the network never reran
+        assert set(json.loads((job / "metrics.json").read_text())["trackers"]) == {"iou"}
+    video = "synth_val_0000.txt"
+    # same detections and tracker settings as the first run's IoU tracker -> same rows
+    assert (jobs[0] / "iou" / video).read_text() == (first / "iou" / video).read_text()
+    assert len(read_mot_txt(jobs[1] / "iou" / video)) > len(read_mot_txt(jobs[0] / "iou" / video))

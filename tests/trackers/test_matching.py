@@ -91,6 +91,56 @@ def test_trackers_do_not_import_torch():
     import subprocess
     import sys
 
-    code = "import sys, trackers, trackers.iou_tracker, trackers.retinatrack; print('torch' in sys.modules)"
+    code = ("import sys, trackers, trackers.iou_tracker, trackers.retinatrack, trackers.sort, trackers.dmtrack, "
+            "trackers.ltao_selector; print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def rle_rect(x0, x1, y0, y1, size=(20, 20)):
+    from pycocotools import mask as mask_utils
+
+    m = np.zeros(size, np.uint8, order="F")
+    m[y0:y1, x0:x1] = 1
+    return mask_utils.encode(m)
+
+
+def test_mask_iou_known_values():
+    from trackers.matching import mask_iou
+
+    top = rle_rect(0, 10, 0, 5)  # 50 px
+    left = rle_rect(0, 5, 0, 10)  # 50 px, 25 shared with top
+    empty = rle_rect(0, 0, 0, 0)
+    iou = mask_iou([top, left], [top, left, empty])
+    assert iou.shape == (2, 3) and iou.dtype == np.float64
+    np.testing.assert_allclose(iou, [[1, 25 / 75, 0], [25 / 75, 1, 0]])
+    assert mask_iou([], [top]).shape == (0, 1)
+    assert mask_iou([top], []).shape == (1, 0)
+
+
+def test_thresholds_of_assignments():
+    score = np.array([[0.9, 0.2], [0.25, 0.1]])
+    rows, cols = greedy_assignment(score, min_score=0.25)
+    assert list(zip(rows.tolist(), cols.tolist())) == [(0, 0)]  # (1, 1) below the floor
+    rows, cols = greedy_assignment(score, min_score=0.2)
+    assert list(zip(rows.tolist(), cols.tolist())) == [(0, 0)]  # 0.25 pair blocked by row/col 0
+    cost = 1 - score
+    rows, cols = hungarian_assignment(cost, max_cost=0.75)
+    assert list(zip(rows.tolist(), cols.tolist())) == [(0, 0)]
+    rows, cols = hungarian_assignment(cost, max_cost=0.8)  # (0, 1) + (1, 0) now both valid
+    assert list(zip(rows.tolist(), cols.tolist())) == [(0, 1), (1, 0)]
+
+
+def test_hungarian_skips_rows_and_columns_without_valid_pairs():
+    cost = np.array([[5.0, 1.0, 7.0], [2.0, 3.0, 9.0], [4.0, 4.0, 4.0]])
+    valid = np.array([[False, True, False], [True, True, False], [False, False, False]])
+    rows, cols = hungarian_assignment(cost, valid)
+    assert list(zip(rows.tolist(), cols.tolist())) == [(0, 1), (1, 0)]
+
+
+def test_unmatched():
+    from trackers.matching import unmatched
+
+    assert unmatched(5, np.array([3, 0])).tolist() == [1, 2, 4]
+    assert unmatched(2, np.zeros(0, np.int64)).tolist() == [0, 1]
+    assert unmatched(0, np.zeros(0, np.int64)).dtype == np.int64
