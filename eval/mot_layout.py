@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["GroundTruthFile", "data_line_numbers", "ground_truth_files", "prediction_files"]
+__all__ = ["GroundTruthFile", "data_line_numbers", "ground_truth_files", "prediction_files", "sequence_length"]
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def ground_truth_files(gt_dir: str | os.PathLike, allow_flat: bool = False) -> d
     for entry in sorted(gt_dir.iterdir()):
         nested = entry / "gt" / "gt.txt"
         if entry.is_dir() and nested.is_file():
-            found[entry.name] = GroundTruthFile(nested, _seq_length(entry / "seqinfo.ini"), nested=True)
+            found[entry.name] = GroundTruthFile(nested, sequence_length(entry / "seqinfo.ini"), nested=True)
         elif allow_flat and entry.is_file() and entry.suffix == ".txt":
             found[entry.stem] = GroundTruthFile(entry, None, nested=False)
     if not found:
@@ -83,7 +83,8 @@ def data_line_numbers(path: str | os.PathLike) -> np.ndarray:
         return np.array([n for n, line in enumerate(f, start=1) if line.strip()], np.int64)
 
 
-def _seq_length(ini: Path) -> int | None:
+def sequence_length(ini: Path) -> int | None:
+    """``[Sequence] seqLength`` of a MOTChallenge ``seqinfo.ini``; ``None`` without the file."""
     if not ini.is_file():
         return None
     parser = configparser.ConfigParser()

@@ -18,9 +18,32 @@ from typing import Sequence
 import numpy as np
 
 from eval.mot_io import read_mot_txt
+from eval.mot_layout import sequence_length
 from trackers.types import Detections
 
-__all__ = ["load_sequence_detections", "read_mot_detections", "save_sequence_detections"]
+__all__ = ["detection_files", "load_sequence_detections", "read_mot_detections", "save_sequence_detections"]
+
+
+def detection_files(det_dir: str | os.PathLike) -> dict[str, tuple[Path, int | None]]:
+    """``{sequence: (det.txt path, number of frames or None)}`` of a folder laid out as
+    MOTChallenge (``<seq>/det/det.txt`` + optional ``<seq>/seqinfo.ini``) or flat
+    (``<seq>.txt``), sorted by name.
+
+    Raises:
+        ValueError: the folder is missing or holds no detection file.
+    """
+    det_dir = Path(det_dir)
+    if not det_dir.is_dir():
+        raise ValueError(f"detection folder {det_dir} does not exist")
+    found = {}
+    for entry in sorted(det_dir.iterdir()):
+        if entry.is_dir() and (entry / "det" / "det.txt").is_file():
+            found[entry.name] = (entry / "det" / "det.txt", sequence_length(entry / "seqinfo.ini"))
+        elif entry.is_file() and entry.suffix == ".txt":
+            found[entry.stem] = (entry, None)
+    if not found:
+        raise ValueError(f"no detection files (<seq>/det/det.txt or <seq>.txt) in {det_dir}")
+    return found
 
 
 def read_mot_detections(
