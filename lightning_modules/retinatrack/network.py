@@ -170,7 +170,7 @@ class RetinaTrackNet(nn.Module):
             one_hot[fg, target["labels"][matched[fg]]] = 1.0
             cls_targets.append(one_hot)
             valid.append(matched != -2)
-            box_pred.append(outputs["box_regression"][i][fg])
+            box_pred.append(outputs["box_regression"][i][fg].float())
             box_target.append(self.box_coder.encode_single(target["boxes"][matched[fg]], anchors[fg]))
             if "embeddings" in outputs:
                 has_id = identity >= 0
@@ -179,7 +179,7 @@ class RetinaTrackNet(nn.Module):
                 emb_groups.append(torch.full_like(identity[has_id], int(clip_ids[i])))
         num_fg = sum(len(b) for b in box_pred)
         valid_mask = torch.cat(valid)
-        logits = outputs["cls_logits"].reshape(-1, self.num_classes)[valid_mask]
+        logits = outputs["cls_logits"].float().reshape(-1, self.num_classes)[valid_mask]  # fp32 under autocast
         losses = {
             "cls": focal_loss(logits, torch.cat(cls_targets)[valid_mask], num_fg, cfg.focal_alpha, cfg.focal_gamma),
             "box": huber_loss(torch.cat(box_pred), torch.cat(box_target), num_fg, cfg.huber_beta),
