@@ -62,10 +62,8 @@ class IoUTracker(OnlineTracker):
         boxes, labels = dets.boxes[keep], dets.labels[keep]
 
         iou = box_iou(self._boxes, boxes)
-        valid = iou >= self.iou_threshold
-        if self.class_aware:
-            valid &= self._labels[:, None] == labels[None, :]
-        t_idx, d_idx = greedy_assignment(iou, valid)
+        valid = self._labels[:, None] == labels[None, :] if self.class_aware else None
+        t_idx, d_idx = greedy_assignment(iou, valid, min_score=self.iou_threshold)
 
         # matched tracks take the detection's box (and label)
         self._boxes[t_idx] = boxes[d_idx]

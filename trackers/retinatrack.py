@@ -41,7 +41,7 @@ from __future__ import annotations
 import numpy as np
 
 from trackers.base import OnlineTracker
-from trackers.matching import box_iou, cosine_similarity, greedy_assignment
+from trackers.matching import cosine_similarity, greedy_assignment, paired_box_iou
 from trackers.types import Detections, FrameTracks
 
 __all__ = ["RetinaTrackTracker"]
@@ -125,17 +125,20 @@ class RetinaTrackTracker(OnlineTracker):
 
         ``S[t, n] = max_h (iou_weight * trunc(IoU) + embedding_weight * cos)`` over the
         stored observations ``h`` of track ``t`` with ``cos >= epsilon``; ``-inf`` where
-        no observation passes (then ``valid`` is False).
+        no observation passes (then ``valid`` is False). IoU is only computed for the
+        (observation, detection) pairs that pass the cosine gate.
         """
         t, h = len(self._ids), self.history
         n = len(boxes)
-        iou = box_iou(self._hist_boxes.reshape(t * h, 4), boxes).reshape(t, h, n)
+        slots = np.flatnonzero(self._hist_valid.reshape(t * h))
+        cos = cosine_similarity(self._hist_embs.reshape(t * h, -1)[slots], embs)
+        s_idx, d_idx = np.nonzero(cos >= self.epsilon)
+        iou = paired_box_iou(self._hist_boxes.reshape(t * h, 4)[slots[s_idx]], boxes[d_idx])
         iou = np.where(iou >= self.iou_truncation, iou, 0.0)
-        cos = cosine_similarity(self._hist_embs.reshape(t * h, -1), embs).reshape(t, h, n)
-        gate = (cos >= self.epsilon) & self._hist_valid[:, :, None]
-        s = self.iou_weight * iou + self.embedding_weight * cos
-        score = np.where(gate, s, -np.inf).max(axis=1, initial=-np.inf)
-        valid = gate.any(axis=1)
+        score = np.full((t, n), -np.inf)
+        np.maximum.at(score, (slots[s_idx] // h, d_idx),
+                      self.iou_weight * iou + self.embedding_weight * cos[s_idx, d_idx])
+        valid = np.isfinite(score)
         if self.class_aware:
             valid &= self._labels[:, None] == labels[None, :]
         return score, valid

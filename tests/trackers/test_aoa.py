@@ -1,9 +1,10 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from tests.conftest import CONF
 from trackers.aoa import AOATracker, concatenate_features, frame_stride
 from trackers.appearance_cascade import AppearanceCascadeTracker, gated_min_cost_matching
 from trackers.base import track_sequence
@@ -12,6 +13,8 @@ from trackers.matching import hungarian_assignment
 from trackers.post_association import link_tracklets
 from trackers.tracklets import Tracklets
 from trackers.types import Detections, FrameTracks
+
+CONF = Path(__file__).resolve().parents[2] / "conf"
 
 
 def unit_at(degrees, dim=4):
