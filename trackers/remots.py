@@ -67,7 +67,7 @@ class ReMOTSTracker(OfflineTracker):
     def __init__(
         self,
         iom_threshold: float = 0.5,
-        sigmas: float = 3.0,
+        sigmas: float = -3.0,
         max_gap: int = 15,
         histogram_bins: int = 200,
         class_aware: bool = True,

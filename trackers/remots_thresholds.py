@@ -9,8 +9,8 @@ only statistics of the video's own embeddings.
   all tracklets: the distribution of same-identity similarities.
 - Short-term gate ``θ_app``: the intra-frame histogram is close to normal, so 99.7 % of
   different-identity pairs lie within three standard deviations of its mean; a pair may
-  associate only when its similarity reaches ``mean + sigmas * std`` (see
-  :func:`appearance_gate` on the sign).
+  associate only when its similarity reaches ``mean + sigmas * std``, ``sigmas = -3`` by
+  default (see :func:`appearance_gate` on the sign).
 - Merge cut ``θ_merge``: where the intra-frame and same-tracklet histograms separate
   (:func:`histogram_boundary`).
 """
@@ -51,9 +51,10 @@ def appearance_gate(intra_frame: np.ndarray, sigmas: float) -> float:
     """``θ_app = mean + sigmas * std`` of the intra-frame similarities (population std).
 
     The paper sets the threshold "at three standard deviations" of the intra-frame
-    (different-identity) histogram and rejects pairs with similarity below it; with
-    ``sigmas = 3`` only 0.15 % of different-identity pairs would pass, which is the point
-    of the 99.7 % rule (``sigmas = -3`` would let 99.85 % of them through). Without any
+    (different-identity) histogram and rejects pairs with similarity below it, without
+    the sign. ``sigmas = -3`` (the default, SPEC.md's reading) cuts only pairs less similar
+    than 99.85 % of different-identity pairs, a loose gate like the IoU > 0 one;
+    ``sigmas = 3`` lets only 0.15 % of different-identity pairs through. Without any
     intra-frame pair the gate is off (``-1``: every similarity passes).
     """
     if len(intra_frame) == 0:

@@ -77,13 +77,15 @@ def test_fusion_of_two_detectors_keeps_each_pixel_once():
 # --- short-term tracker -------------------------------------------------------------
 
 
-def test_gate_is_mean_plus_three_sigma_of_intra_frame_similarities():
+def test_gate_is_mean_minus_three_sigma_of_intra_frame_similarities():
     frames = [frame([E[0], E[1] + E[0], E[2] - E[1]]), frame([E[3] + E[2], E[0] + 2 * E[4]])]
     sims = [unit(a) @ unit(b) for f in frames for a, b in itertools.combinations(f.embeddings, 2)]
     assert len(sims) == 4
     np.testing.assert_allclose(sorted(intra_frame_similarities(frames)), sorted(sims), atol=1e-6)
     mean = sum(sims) / len(sims)
     std = (sum((s - mean) ** 2 for s in sims) / len(sims)) ** 0.5
+    default_sigmas = ReMOTSTracker().sigmas
+    assert appearance_gate(intra_frame_similarities(frames), default_sigmas) == pytest.approx(mean - 3 * std, abs=1e-6)
     assert appearance_gate(intra_frame_similarities(frames), 3.0) == pytest.approx(mean + 3 * std, abs=1e-6)
     assert appearance_gate(np.zeros(0), 3.0) == -1.0  # no intra-frame pair: no gate
 
@@ -97,7 +99,7 @@ def test_short_term_association_obeys_the_data_driven_gate(angle, linked):
     sims = [unit(x) @ unit(y) for f in frames for x, y in itertools.combinations(f.embeddings, 2)]
     gate = np.mean(sims) + 3 * np.std(sims)
     assert (np.cos(angle) >= gate) == linked  # the case sits on the stated side of the gate
-    out = ReMOTSTracker().short_term(frames)
+    out = ReMOTSTracker(sigmas=3.0).short_term(frames)  # the strict reading puts the gate near these pairs
     assert ids(out[1])[0] == (1 if linked else 4)
     assert ids(out[1])[1] == 2 and ids(out[1])[2] == 3
 
@@ -198,4 +200,4 @@ def test_track_merges_short_tracklets_of_a_missed_object():
 def test_config_builds_the_paper_tracker():
     tracker = instantiate(OmegaConf.load(CONF / "tracker" / "remots.yaml"))
     assert isinstance(tracker, ReMOTSTracker) and isinstance(tracker.flow, FarnebackFlow)
-    assert tracker.max_gap == 15 and tracker.sigmas == 3.0
+    assert tracker.max_gap == 15 and tracker.sigmas == -3.0
