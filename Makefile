@@ -31,7 +31,10 @@ test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 benchmark: data
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test,bench]"
 	$(PY) benchmarks/retinatrack_speed.py
+	$(PY) benchmarks/eval_mot_speed.py
+	$(PY) benchmarks/tracker_speed.py
 
 clean:
 	rm -rf logs outputs multirun .pytest_cache

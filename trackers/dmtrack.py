@@ -168,7 +168,7 @@ class DMTrackLinker(OnlineTracker):
         embs = dets.embeddings[keep] if len(dets) else np.zeros((0, self.tracks.columns["features"].shape[1]))
         t = self.tracks
         if len(t) == 0:  # the embedding size is set by the first tracks of a sequence
-            t.columns["features"] = np.zeros((0, embs.shape[1]))
+            t.columns["features"] = np.zeros((0, embs.shape[1]), np.float32)
 
         t.predict()
         t_idx, d_idx = self._link(boxes, embs, labels)
@@ -176,7 +176,8 @@ class DMTrackLinker(OnlineTracker):
         self._update_features(t_idx, embs[d_idx])
         t.columns["confirmed"][t_idx] = True
         t.count(t_idx)
-        alive = t.columns["confirmed"] & ((t.misses <= self.max_age) | (t.ids == self.target_id))
+        is_target = t.ids == self.target_id if self.target_id is not None else np.zeros(len(t), bool)
+        alive = t.columns["confirmed"] & ((t.misses <= self.max_age) | is_target)
 
         born = unmatched(len(keep), d_idx)
         n_old = len(t)

@@ -81,3 +81,14 @@ def test_gating_distance_accepts_near_rejects_far():
     meas_h[:, 3] = 150.0
     assert kf.gating_distance(mean, cov, meas_h)[0, 0] > chi2_gate(4)
     np.testing.assert_allclose(kf.gating_distance(mean, cov, meas_h, only_position=True)[0, :2], [9.0, 10.0])
+
+
+def test_gating_distance_matches_per_pair_solve():
+    kf = KalmanBoxFilter()
+    rng = np.random.default_rng(1)
+    z = np.column_stack([rng.uniform(0, 1000, (4, 2)), rng.uniform(0.3, 2, 4), rng.uniform(20, 200, 4)])
+    mean, cov = kf.predict(*kf.initiate(z))
+    meas = z[[0, 1, 2]] + rng.normal(0, 5, (3, 4))
+    z_mean, s = kf.project(mean, cov)
+    expected = [[(m - z_mean[t]) @ np.linalg.solve(s[t], m - z_mean[t]) for m in meas] for t in range(4)]
+    np.testing.assert_allclose(kf.gating_distance(mean, cov, meas), expected, rtol=1e-6, atol=1e-8)

@@ -144,3 +144,22 @@ def test_unmatched():
     assert unmatched(5, np.array([3, 0])).tolist() == [1, 2, 4]
     assert unmatched(2, np.zeros(0, np.int64)).tolist() == [0, 1]
     assert unmatched(0, np.zeros(0, np.int64)).dtype == np.int64
+
+
+def test_paired_box_iou_is_the_diagonal_of_box_iou():
+    from trackers.matching import paired_box_iou
+
+    rng = np.random.default_rng(0)
+    xy = rng.uniform(0, 50, (6, 2))
+    a = np.c_[xy, xy + rng.uniform(1, 30, (6, 2))]
+    b = a[::-1] + rng.normal(0, 5, (6, 4))
+    np.testing.assert_allclose(paired_box_iou(a, b), np.diag(box_iou(a, b)))
+    assert paired_box_iou(np.zeros((0, 4)), np.zeros((0, 4))).shape == (0,)
+
+
+def test_cosine_similarity_float32_inputs_agree_with_float64():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(5, 16)), rng.normal(size=(4, 16))
+    cos32 = cosine_similarity(a.astype(np.float32), b.astype(np.float32))
+    assert cos32.dtype == np.float64
+    np.testing.assert_allclose(cos32, cosine_similarity(a, b), atol=1e-6)
