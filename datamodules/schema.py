@@ -22,8 +22,31 @@ from typing import Iterator
 import numpy as np
 
 
+MAX_SKIP_EXAMPLES = 5
+
+
 class AnnotationError(ValueError):
     """Malformed dataset input; the message names the file and the record."""
+
+
+def _record(counts: Counter, examples: dict[str, list[str]], reason: str, where: str) -> None:
+    counts[reason] += 1
+    shown = examples.setdefault(reason, [])
+    if len(shown) < MAX_SKIP_EXAMPLES:
+        shown.append(where)
+
+
+@dataclass
+class SkipLog:
+    """What an adapter drops while parsing, before its :class:`VideoIndex` exists; pass
+    ``skipped=log.counts, skip_examples=log.examples`` to the index."""
+
+    counts: Counter = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, reason: str, where: str) -> None:
+        """Count one record dropped for ``reason`` at ``where`` (file and record)."""
+        _record(self.counts, self.examples, reason, where)
 
 
 @dataclass(frozen=True)
@@ -79,8 +102,10 @@ class Video:
 class VideoIndex:
     """A parsed dataset split.
 
-    ``skipped`` counts records an adapter dropped by a documented rule, keyed by reason;
-    it is logged at training start so nothing is lost silently.
+    ``skipped`` counts records an adapter dropped (or altered) by a documented rule, keyed
+    by reason; ``skip_examples`` names where, as ``"<file>: <record>"``, for the first
+    :data:`MAX_SKIP_EXAMPLES` of each reason. Both are logged at training start and
+    reported by ``python -m datamodules inspect``, so nothing is lost silently.
     """
 
     videos: list[Video]
@@ -88,6 +113,11 @@ class VideoIndex:
     source: str = ""
     split: str = ""
     skipped: Counter = field(default_factory=Counter)
+    skip_examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def record_skip(self, reason: str, where: str) -> None:
+        """Count one record dropped for ``reason`` at ``where`` (file and record)."""
+        _record(self.skipped, self.skip_examples, reason, where)
 
     @property
     def num_frames(self) -> int:

@@ -42,14 +42,14 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from datamodules.schema import AnnotationError, Category, Frame, Video, VideoIndex
+from datamodules.schema import AnnotationError, Category, Frame, SkipLog, Video, VideoIndex
 
 __all__ = ["load_coco_video"]
 
@@ -108,7 +108,7 @@ def load_coco_video(
     anns = data.get("annotations", [])
     if not isinstance(anns, list):
         raise fail("top-level 'annotations' is not a list")
-    skipped: Counter = Counter()
+    skipped = SkipLog()
 
     # ---- categories ------------------------------------------------------------------
     cats: dict[int, str] = {}
@@ -206,7 +206,7 @@ def load_coco_video(
         W, H = im["width"], im["height"]
         if bw <= 0 or bh <= 0:
             if skip_empty_boxes:
-                skipped["empty_box"] += 1
+                skipped.add("empty_box", f"{path}: annotation id={aid}")
                 continue
             raise fail(f"annotation id={aid} (image id={iid}): non-positive box size "
                        f"w={bw:g} h={bh:g}")
@@ -219,7 +219,7 @@ def load_coco_video(
         y1, y2 = min(max(y1, 0.0), H), min(max(y2, 0.0), H)
         if x2 <= x1 or y2 <= y1:
             if skip_empty_boxes:
-                skipped["empty_box"] += 1
+                skipped.add("empty_box", f"{path}: annotation id={aid}")
                 continue
             raise fail(f"annotation id={aid} (image id={iid}): box is empty after clipping "
                        f"to the {W}x{H} image")
@@ -233,10 +233,10 @@ def load_coco_video(
                 raise fail(f"annotation id={aid}: track_id {tid} appears in two videos "
                            f"(video id={seen[0]} in annotation id={seen[1]}, and video "
                            f"id={im['video_id']})")
-        rle = _segmentation_to_rle(a.get("segmentation"), W, H, fail, aid, skipped)
+        rle = _segmentation_to_rle(a.get("segmentation"), W, H, fail, aid, skipped, path)
         any_segmentation |= rle is not None
         per_image[iid].append(((x1, y1, x2, y2), label_of[cid], tid,
-                               bool(a.get("iscrowd", 0)), rle, (x, y, bw, bh)))
+                               bool(a.get("iscrowd", 0)), rle, (x, y, bw, bh), aid))
 
     # ---- frames and videos -----------------------------------------------------------
     frames_of: dict[int, list[Frame]] = defaultdict(list)
@@ -247,7 +247,7 @@ def load_coco_video(
             masks = []
             for r in recs:
                 if r[4] is None:
-                    skipped["mask_from_box"] += 1
+                    skipped.add("mask_from_box", f"{path}: annotation id={r[6]}")
                     masks.append(_box_rle(r[5], im["width"], im["height"]))
                 else:
                     masks.append(r[4])
@@ -271,7 +271,7 @@ def load_coco_video(
     for vid in order:
         frames = frames_of.get(vid, [])
         if not frames:
-            skipped["video_without_images"] += 1
+            skipped.add("video_without_images", f"{path}: video id={vid}")
             continue
         frames.sort(key=lambda f: f.frame_index)
         for f0, f1 in zip(frames, frames[1:]):
@@ -280,7 +280,7 @@ def load_coco_video(
                            f"have the same frame index {f0.frame_index}")
         videos.append(Video(video_id=vid, name=names[vid], frames=frames))
     return VideoIndex(videos=videos, categories=categories, source=str(path), split=split,
-                      skipped=skipped)
+                      skipped=skipped.counts, skip_examples=skipped.examples)
 
 
 def _sort_key(x):
@@ -293,7 +293,7 @@ def _box_rle(xywh, width: int, height: int) -> dict:
     return {"size": [height, width], "counts": rle["counts"].decode("ascii")}
 
 
-def _segmentation_to_rle(seg, W: int, H: int, fail, aid, skipped: Counter) -> dict | None:
+def _segmentation_to_rle(seg, W: int, H: int, fail, aid, skipped: SkipLog, path: Path) -> dict | None:
     """RLE dict with ``str`` counts, or None when the annotation has no segmentation."""
     if seg is None or (isinstance(seg, (list, dict)) and len(seg) == 0):
         return None
@@ -325,7 +325,7 @@ def _segmentation_to_rle(seg, W: int, H: int, fail, aid, skipped: Counter) -> di
                 raise fail(f"annotation id={aid}: polygon segmentation must be a list of "
                            "coordinate lists")
             if len(poly) < 6 or len(poly) % 2:
-                skipped["degenerate_polygon"] += 1
+                skipped.add("degenerate_polygon", f"{path}: annotation id={aid}")
                 continue
             polys.append([float(v) for v in poly])
         if not polys:

@@ -140,6 +140,9 @@ def test_coco_without_videos_polygons_and_rle(tmp_path):
     box_mask = mask_utils.decode(f2.masks[2])  # no segmentation: filled box, counted
     assert box_mask.sum() == 30 and box_mask[:6, :5].all()
     assert index.skipped == {"degenerate_polygon": 1, "mask_from_box": 1}
+    source = str(tmp_path / "coco.json")
+    assert index.skip_examples == {"degenerate_polygon": [f"{source}: annotation id=1"],
+                                   "mask_from_box": [f"{source}: annotation id=4"]}
 
 
 def test_box_clipping_and_skip_empty(tmp_path):
