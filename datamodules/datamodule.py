@@ -33,13 +33,15 @@ class TrackingDataModule(L.LightningDataModule):
         num_workers: DataLoader worker processes (images are decoded there).
         image_size: network input ``(height, width)``.
         augment: :class:`FrameTransform` options for training (flip_prob, crop_scale).
+        root: the dataset root as distributed (data configs pass it to their sources as
+            ``${data.root}``, so ``data=<name> data.root=<path>`` points a config at a copy).
     """
 
     def __init__(
         self, train_sources: Mapping[str, SourceFn] | Sequence[SourceFn], val_source: SourceFn, num_classes: int,
         sampling: str = "clip", clip_stride: int = 8, frames_per_clip: int = 2,
         batch_size: int = 4, eval_batch_size: int = 8, num_workers: int = 0,
-        image_size: Sequence[int] = (128, 128), augment: dict | None = None,
+        image_size: Sequence[int] = (128, 128), augment: dict | None = None, root: str | None = None,
     ) -> None:
         super().__init__()
         if sampling not in ("image", "clip"):
@@ -52,6 +54,7 @@ class TrackingDataModule(L.LightningDataModule):
         self.num_workers = num_workers
         self.image_size = tuple(image_size)
         self.augment = dict(augment or {})
+        self.root = root
         self.train_indices: list[VideoIndex] = []
         self.val_index: VideoIndex | None = None
 
