@@ -11,6 +11,16 @@ Conventions
 - track_ids: ``(N,)`` int64, unique across the whole dataset; ``-1`` = no identity.
 - masks: ``None`` or a list of N COCO RLE dicts ``{"size": [h, w], "counts": str}``.
 - iscrowd: ``(N,)`` bool; crowd / ignore regions (never positives, never penalised).
+
+Federated annotation (LVIS, TAO); all optional, ``None`` for exhaustively labelled data:
+- ``Frame.neg_category_ids``: ``(K,)`` int64 dataset category ids verified *absent* from
+  the frame (detections of them are false positives).
+- ``Frame.not_exhaustive_category_ids``: ``(K,)`` int64 dataset category ids present but
+  not exhaustively annotated (unmatched detections of them are not penalised). TAO lists
+  both per video; every frame of the video carries the video's lists.
+- ``Category.frequency``: LVIS ``"r"`` / ``"c"`` / ``"f"`` (rare: 1-10 training images,
+  common: 11-100, frequent: >100); ``Category.synset``: WordNet synset (``"person.n.01"``),
+  the key that maps categories across LVIS versions and to TAO.
 """
 from __future__ import annotations
 
@@ -53,6 +63,8 @@ class SkipLog:
 class Category:
     id: int
     name: str
+    frequency: str | None = None
+    synset: str | None = None
 
 
 @dataclass
@@ -67,6 +79,12 @@ class Frame:
     track_ids: np.ndarray | None = None  # default: -1 (no identity) for every box
     iscrowd: np.ndarray | None = None  # default: False for every box
     masks: list[dict] | None = None
+    neg_category_ids: np.ndarray | None = None  # None: not federated
+    not_exhaustive_category_ids: np.ndarray | None = None  # None: not federated
+    # Row of the frame's encoded image inside ``image_path`` when that file is a table of
+    # images (Waymo v2 camera_image parquet); None: ``image_path`` is the image file.
+    # :func:`datamodules.image_io.open_frame_image` resolves both.
+    image_key: int | None = None
 
     def __post_init__(self) -> None:
         self.image_path = Path(self.image_path)
@@ -83,6 +101,10 @@ class Frame:
             raise AnnotationError(
                 f"{self.image_path}: {len(self.masks)} masks for {n} boxes"
             )
+        if self.neg_category_ids is not None:
+            self.neg_category_ids = np.asarray(self.neg_category_ids, np.int64).reshape(-1)
+        if self.not_exhaustive_category_ids is not None:
+            self.not_exhaustive_category_ids = np.asarray(self.not_exhaustive_category_ids, np.int64).reshape(-1)
 
     def __len__(self) -> int:
         return len(self.boxes)

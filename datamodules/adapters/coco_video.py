@@ -2,10 +2,10 @@
 
 Accepted input (a superset of what :mod:`datamodules.synthetic` writes)::
 
-    {"categories": [{"id", "name"}, ...],                                  required
-     "videos":     [{"id", "name"?, ...}, ...],                            optional
+    {"categories": [{"id", "name", "frequency"?, "synset"?}, ...],         required
+     "videos":     [{"id", "name"?, FEDERATED?, ...}, ...],                optional
      "images":     [{"id", "file_name", "width", "height",
-                     "video_id", "frame_index" | "frame_id"}, ...],        required
+                     "video_id", "frame_index" | "frame_id", FEDERATED?}, ...],  required
      "annotations":[{"id", "image_id", "category_id", "bbox": [x, y, w, h],
                      "track_id"?, "iscrowd"?, "segmentation"?}, ...],      optional
      "tracks": ...}                                                        ignored
@@ -17,7 +17,11 @@ Accepted input (a superset of what :mod:`datamodules.synthetic` writes)::
   (``video_id = image id``, ``frame_index = 0``). With ``"videos"``, every image needs a
   known ``video_id`` and ``frame_index`` (or ``frame_id``, kept as written: it is only used
   for ordering); frames are sorted by it, videos by id.
-- Categories get contiguous labels in the order of sorted category id.
+- Categories get contiguous labels in the order of sorted category id; LVIS / TAO
+  ``frequency`` and ``synset`` are kept on :class:`Category`.
+- FEDERATED (LVIS per image, TAO per video) is ``"neg_category_ids"`` and
+  ``"not_exhaustive_category_ids"``, lists of known category ids, kept on every
+  :class:`Frame` (an image's own lists win over its video's); absent: ``None``.
 - ``track_id`` is optional (``-1`` = no identity). A track id may only occur in one video.
 - Boxes become ``x1, y1, x2, y2`` float32; a box may exceed the image by at most
   ``box_tolerance`` pixels (then it is clipped), more is an error. Non-positive width or
@@ -31,6 +35,9 @@ Accepted input (a superset of what :mod:`datamodules.synthetic` writes)::
   * an annotation without a usable segmentation (in a file where others have one) gets
     the filled rectangle of its box, counted in ``skipped["mask_from_box"]``.
 
+- A missing image file is an error, or, with ``skip_missing_images=True``, the image is
+  dropped (``skipped["missing_image"]``) with its annotations
+  (``skipped["annotation_of_missing_image"]``).
 - Videos listed in ``"videos"`` that have no image are dropped
   (``skipped["video_without_images"]``).
 
@@ -52,6 +59,8 @@ from pycocotools import mask as mask_utils
 from datamodules.schema import AnnotationError, Category, Frame, SkipLog, Video, VideoIndex
 
 __all__ = ["load_coco_video"]
+
+FEDERATED_KEYS = ("neg_category_ids", "not_exhaustive_category_ids")
 
 
 def _read_json(path: Path):
@@ -76,6 +85,7 @@ def load_coco_video(
     *,
     split: str = "",
     check_images: bool = True,
+    skip_missing_images: bool = False,
     skip_empty_boxes: bool = False,
     box_tolerance: float = 1.0,
 ) -> VideoIndex:
@@ -87,6 +97,9 @@ def load_coco_video(
         split: recorded in ``VideoIndex.split``.
         check_images: fail if an image file does not exist (``os.path.exists``; nothing
             is decoded).
+        skip_missing_images: with ``check_images``, drop (and count) images whose file
+            does not exist, with their annotations, instead of failing (e.g. TAO without
+            the separately licensed AVA / HACS frames).
         skip_empty_boxes: skip (and count) boxes with non-positive width / height instead
             of failing.
         box_tolerance: how far (pixels) a box may exceed the image before it is an error.
@@ -111,7 +124,7 @@ def load_coco_video(
     skipped = SkipLog()
 
     # ---- categories ------------------------------------------------------------------
-    cats: dict[int, str] = {}
+    cats: dict[int, Category] = {}
     for i, c in enumerate(data["categories"]):
         if not isinstance(c, dict) or "id" not in c:
             raise fail(f"category #{i} has no 'id'")
@@ -119,13 +132,29 @@ def load_coco_video(
             raise fail(f"category #{i}: id {c['id']!r} is not an integer")
         if c["id"] in cats:
             raise fail(f"category id={c['id']} appears twice")
-        cats[c["id"]] = str(c.get("name", c["id"]))
-    categories = [Category(cid, cats[cid]) for cid in sorted(cats)]
+        cats[c["id"]] = Category(c["id"], str(c.get("name", c["id"])), c.get("frequency"), c.get("synset"))
+    categories = [cats[cid] for cid in sorted(cats)]
     label_of = {c.id: i for i, c in enumerate(categories)}
+
+    def federated(record: dict, where: str) -> dict:
+        """The record's FEDERATED lists as int64 arrays (only the keys it has)."""
+        lists = {}
+        for key in FEDERATED_KEYS:
+            if key not in record:
+                continue
+            ids = record[key]
+            if not isinstance(ids, list) or not all(_is_int(c) for c in ids):
+                raise fail(f"{where}: {key} {ids!r} is not a list of integer category ids")
+            unknown = sorted(set(ids) - cats.keys())
+            if unknown:
+                raise fail(f"{where}: {key} names unknown category id(s) {unknown}")
+            lists[key] = np.array(sorted(set(ids)), np.int64)
+        return lists
 
     # ---- videos ----------------------------------------------------------------------
     has_videos = "videos" in data
     videos_meta: dict[int, str] = {}
+    video_federated: dict[int, dict] = {}
     if has_videos:
         if not isinstance(data["videos"], list):
             raise fail("top-level 'videos' is not a list")
@@ -135,14 +164,16 @@ def load_coco_video(
             if v["id"] in videos_meta:
                 raise fail(f"video id={v['id']} appears twice")
             videos_meta[v["id"]] = str(v.get("name", f"video_{v['id']}"))
+            video_federated[v["id"]] = federated(v, f"video id={v['id']}")
 
     # ---- images ----------------------------------------------------------------------
     images: dict[int, dict] = {}  # id -> {path, width, height, video_id, frame_index}
+    missing_images: set = set()  # ids of images skipped by skip_missing_images
     for i, im in enumerate(data["images"]):
         if not isinstance(im, dict) or "id" not in im:
             raise fail(f"image #{i} has no 'id'")
         iid = im["id"]
-        if iid in images:
+        if iid in images or iid in missing_images:
             raise fail(f"image id={iid} appears twice")
         file_name = im.get("file_name")
         if file_name is None and "coco_url" in im:
@@ -171,9 +202,15 @@ def load_coco_video(
             vid, fidx = iid, 0
         img_path = image_root / str(file_name)
         if check_images and not os.path.exists(img_path):
-            raise fail(f"image id={iid}: image file {img_path} does not exist")
+            if not skip_missing_images:
+                raise fail(f"image id={iid}: image file {img_path} does not exist")
+            skipped.add("missing_image", f"{path}: image id={iid} ({img_path})")
+            missing_images.add(iid)
+            continue
         images[iid] = {"path": img_path, "width": w, "height": h, "video_id": vid,
-                       "frame_index": fidx, "file_name": str(file_name)}
+                       "frame_index": fidx, "file_name": str(file_name),
+                       "federated": {**video_federated.get(vid, {}),
+                                     **federated(im, f"image id={iid}")}}
 
     # ---- annotations -----------------------------------------------------------------
     per_image: dict[int, list] = defaultdict(list)  # image id -> [(box, label, tid, crowd, rle)]
@@ -193,6 +230,9 @@ def load_coco_video(
         ann_ids.add(aid)
         iid, cid = a["image_id"], a["category_id"]
         im = images.get(iid)
+        if iid in missing_images:
+            skipped.add("annotation_of_missing_image", f"{path}: annotation id={aid}")
+            continue
         if im is None:
             raise fail(f"annotation id={aid}: unknown image_id {iid!r}")
         if cid not in label_of:
@@ -259,6 +299,7 @@ def load_coco_video(
             track_ids=np.array([r[2] for r in recs], np.int64),
             iscrowd=np.array([r[3] for r in recs], bool),
             masks=masks,
+            **im["federated"],
         ))
 
     videos: list[Video] = []
