@@ -3,19 +3,21 @@
 - :class:`FrameDataset` (``image`` sampling, and evaluation): one frame per item.
 - :class:`ClipDataset` (``clip`` sampling): ``frames_per_clip`` frames of one video,
   ``stride`` frames apart, with all their identities (RetinaTrack: 2 frames, stride 8).
+- ``pair`` and ``identity`` sampling: :mod:`datamodules.pair_dataset`,
+  :mod:`datamodules.identity_dataset`; both group boxes by :func:`track_observations`.
 
 Images are decoded in ``__getitem__`` (so in DataLoader workers); no pixels are held.
 """
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 
 import numpy as np
 import torch
-from PIL import Image
 from torch.utils.data import Dataset
 
+from datamodules.image_io import open_frame_image
 from datamodules.schema import AnnotationError, Frame, Video, VideoIndex
 from datamodules.transforms import FrameTransform
 
@@ -25,8 +27,7 @@ log = logging.getLogger(__name__)
 def load_frame(video: Video, frame: Frame) -> dict:
     """Decode one frame and its annotations into tensors (boxes in original pixels)."""
     try:
-        with Image.open(frame.image_path) as im:
-            image = im.convert("RGB")
+        image = open_frame_image(frame)
     except FileNotFoundError as err:
         raise AnnotationError(
             f"{frame.image_path}: image file missing (video {video.name!r}, image id {frame.image_id})"
@@ -130,3 +131,15 @@ def scale_boxes_to_original(boxes: np.ndarray, size: tuple[int, int], orig_size:
     """Map xyxy boxes from the network input ``size (h, w)`` back to ``orig_size (h, w)``."""
     sy, sx = orig_size[0] / size[0], orig_size[1] / size[1]
     return boxes * np.array([sx, sy, sx, sy], dtype=np.float32)
+
+
+def track_observations(video: Video) -> dict[int, list[tuple[int, int]]]:
+    """``track id -> [(frame position in video.frames, box index), ...]`` in frame order,
+    for every non-crowd box with an identity (``track_id >= 0``)."""
+    tracks: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for position, frame in enumerate(video.frames):
+        for box in range(len(frame)):
+            track_id = int(frame.track_ids[box])
+            if track_id >= 0 and not frame.iscrowd[box]:
+                tracks[track_id].append((position, box))
+    return dict(tracks)

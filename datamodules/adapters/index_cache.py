@@ -25,8 +25,10 @@ from datamodules.schema import VideoIndex
 
 log = logging.getLogger(__name__)
 
-_CODE = ("schema.py", "adapters/coco_video.py", "adapters/coco.py", "adapters/lvis.py",
-         "adapters/tao.py", "adapters/index_cache.py")
+
+def _parser_code(package: Path) -> list[Path]:
+    """The source files that shape a parsed index: the schema and every adapter module."""
+    return [package / "schema.py", *sorted((package / "adapters").glob("*.py"))]
 
 
 def cached_index(
@@ -64,6 +66,6 @@ def _key(inputs: list[str | os.PathLike], options: dict) -> str:
         st = p.stat() if p.exists() else None  # a missing input fails in build(), not here
         files.append([str(p), st and st.st_size, st and st.st_mtime_ns])
     package = Path(__file__).resolve().parents[1]
-    code = hashlib.sha256(b"".join((package / m).read_bytes() for m in _CODE)).hexdigest()
+    code = hashlib.sha256(b"".join(path.read_bytes() for path in _parser_code(package))).hexdigest()
     blob = json.dumps({"files": files, "options": options, "code": code}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
