@@ -13,6 +13,11 @@ baseline); ``tracker=<name>`` runs that one alone, so tracker sweeps read
 
 Detections (and embeddings) are cached under ``paths.cache_dir``, keyed by the checkpoint's
 SHA-256 and the resolved data config, so sweeps over trackers never rerun the network.
+
+Distributed (``devices=N strategy=ddp``, ``num_nodes``): tracking is sequential within a
+video, so each rank detects whole videos (:mod:`datamodules.video_shards`), rank 0 gathers
+the detections (``torch.distributed.gather_object``), then caches, tracks, evaluates and
+writes as a single process would; the other ranks write nothing.
 """
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ import hashlib
 import json
 import logging
 import os
-from collections import defaultdict
+import warnings
 from pathlib import Path
 
 os.environ.setdefault("TRACKZOO_ROOT", str(Path(__file__).resolve().parent))
@@ -29,10 +34,14 @@ import hydra
 import lightning as L
 import torch
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from hydra.utils import instantiate
+from lightning.pytorch.strategies.launchers.subprocess_script import _SubprocessScriptLauncher
 from omegaconf import DictConfig, OmegaConf
 
+from datamodules.video_shards import VideoShardedPrediction
 from eval.coco import evaluate_coco_boxes
+from eval.compare import track_summary
 from eval.mot import evaluate_mot, format_table
 from eval.mot_io import frame_tracks_to_mot_rows, video_to_mot_rows, write_mot_txt
 from lightning_modules.common.run_record import describe_index, file_sha256, write_run_record
@@ -55,16 +64,49 @@ def load_model(ckpt_path: str | Path) -> tuple[L.LightningModule, dict]:
     return module.eval(), saved
 
 
-def detect_split(module: L.LightningModule, datamodule, accelerator: str) -> dict[str, list[dict]]:
-    """Per-frame predictions of the evaluation split, grouped by video in frame order."""
-    trainer = L.Trainer(accelerator=accelerator, devices=1, logger=False, enable_checkpointing=False)
-    batches = trainer.predict(module, datamodule=datamodule)
-    by_video: dict[str, list[dict]] = defaultdict(list)
-    for batch in batches:
-        for frame in batch:
-            by_video[frame["video"]].append(frame)
-    for frames in by_video.values():
-        frames.sort(key=lambda f: f["frame_index"])
+def gather_on_rank_zero(items: list, world_size: int) -> list | None:
+    """Every rank's ``items`` concatenated in rank order on rank 0; ``None`` elsewhere."""
+    if world_size == 1:
+        return items
+    gathered = [None] * world_size if torch.distributed.get_rank() == 0 else None
+    torch.distributed.gather_object(items, gathered, dst=0)
+    return None if gathered is None else [item for part in gathered for item in part]
+
+
+def check_launch(trainer: L.Trainer) -> None:
+    """Lightning starts a node's extra processes by re-running the command line; inside a
+    Hydra multirun that command is the whole sweep."""
+    multirun = HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+    if multirun and isinstance(trainer.strategy.launcher, _SubprocessScriptLauncher):
+        raise ValueError(
+            "a multirun cannot start DDP processes itself (each would rerun the sweep): detect with "
+            "several devices in a single run (it fills the detection cache the sweep then reads), "
+            "or sweep with a launcher that starts every job's processes (hydra/launcher=slurm)"
+        )
+
+
+def detect_split(module: L.LightningModule, datamodule, cfg: DictConfig) -> dict[str, list[dict]] | None:
+    """Per-frame predictions of the evaluation split, grouped by video in frame order.
+
+    With ``devices`` / ``num_nodes`` above 1 every rank detects whole videos
+    (:class:`VideoShardedPrediction`) and rank 0 gathers them; other ranks get ``None``.
+    """
+    trainer = L.Trainer(accelerator=cfg.accelerator, devices=cfg.devices, num_nodes=cfg.num_nodes,
+                        strategy=cfg.strategy, use_distributed_sampler=False, logger=False,
+                        enable_checkpointing=False)
+    check_launch(trainer)
+    module.allow_zero_length_dataloader_with_multiple_devices = True  # more ranks than videos
+    with warnings.catch_warnings():  # "custom batch sampler": it never drops a frame
+        warnings.filterwarnings("ignore", message="You are using a custom batch sampler")
+        batches = trainer.predict(module, datamodule=VideoShardedPrediction(datamodule)) or []  # None: no video here
+    frames = gather_on_rank_zero([frame for batch in batches for frame in batch], trainer.world_size)
+    if frames is None:
+        return None
+    by_video: dict[str, list[dict]] = {video.name: [] for video in datamodule.val_index.videos}
+    for frame in frames:
+        by_video[frame["video"]].append(frame)
+    for video_frames in by_video.values():
+        video_frames.sort(key=lambda f: f["frame_index"])
     return by_video
 
 
@@ -99,16 +141,19 @@ def load_predictions(cache_dir: Path) -> dict[str, list[dict]] | None:
 
 
 def cached_detect_split(cfg: DictConfig, module: L.LightningModule, datamodule, data_cfg: dict,
-                        checkpoint_sha256: str) -> dict[str, list[dict]]:
-    """:func:`detect_split`, read from / written to the detection cache when enabled."""
+                        checkpoint_sha256: str) -> dict[str, list[dict]] | None:
+    """:func:`detect_split`, read from / written to the detection cache when enabled (a
+    cache hit runs no network, so no other rank is launched)."""
     if not cfg.detection_cache:
-        return detect_split(module, datamodule, cfg.accelerator)
+        return detect_split(module, datamodule, cfg)
     cache_dir = Path(cfg.paths.cache_dir) / "detections" / cache_key(checkpoint_sha256, data_cfg)
     predictions = load_predictions(cache_dir)
     if predictions is not None:
         log.info("detections from the cache %s", cache_dir)
         return predictions
-    predictions = detect_split(module, datamodule, cfg.accelerator)
+    predictions = detect_split(module, datamodule, cfg)
+    if predictions is None:
+        return None
     save_predictions(cache_dir, predictions, {"checkpoint": str(cfg.ckpt_path), "checkpoint_sha256": checkpoint_sha256,
                                               "data": data_cfg})
     log.info("detections cached in %s", cache_dir)
@@ -137,7 +182,9 @@ def summary_table(detection: dict, trackers: dict[str, dict]) -> str:
     return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in [header, *rows])
 
 
-def track(cfg: DictConfig) -> dict:
+def track(cfg: DictConfig) -> dict | None:
+    """Detect, track, evaluate and write the results; returns the metrics on rank 0 and
+    ``None`` on the other ranks (they only detect their videos)."""
     output_dir = Path(cfg.paths.output_dir)
     module, saved = load_model(cfg.ckpt_path)
     checkpoint_sha256 = file_sha256(cfg.ckpt_path)
@@ -146,6 +193,8 @@ def track(cfg: DictConfig) -> dict:
     datamodule.setup("predict")
     index = datamodule.val_index
     predictions = cached_detect_split(cfg, module, datamodule, data_cfg, checkpoint_sha256)
+    if predictions is None:
+        return None
 
     detection_inputs = {
         f["image_id"]: (d.boxes, d.scores, d.labels)
@@ -188,8 +237,12 @@ def track(cfg: DictConfig) -> dict:
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="track")
-def main(cfg: DictConfig) -> None:
-    track(cfg)
+def main(cfg: DictConfig) -> float | None:
+    """Returns ``optimized_metric`` (see conf/track.yaml) for Hydra sweepers."""
+    metrics = track(cfg)
+    if metrics is None or cfg.get("optimized_metric") is None:
+        return None
+    return track_summary(metrics)[cfg.optimized_metric]
 
 
 if __name__ == "__main__":

@@ -11,6 +11,10 @@ Kinds and layouts:
 - ``sot``: ``GT/<seq>/groundtruth.txt`` and ``PRED/<seq>.txt``; ``--protocol`` ope (OTB /
   LaSOT), got10k, oxuva or vot_lt (:mod:`eval.sot`).
 - ``davis``: ``GT/<seq>/<frame>.png`` and ``PRED/<seq>/<frame>.png``; J and F.
+- ``compare``: ``python -m eval compare MULTIRUN_DIR [--metric M] [--out DIR]``: one row per
+  job of a train.py or track.py multirun (swept parameters, status, final metrics), written
+  as ``comparison.md`` / ``comparison.csv`` plus a plot of the metric against the swept
+  parameters (:mod:`eval.compare`, :mod:`eval.compare_plot`).
 
 Prints one table per sequence (or per class where the metric has no per-sequence value)
 plus the combined row, and writes the full result as JSON
@@ -84,6 +88,30 @@ def _davis(args: argparse.Namespace) -> tuple[dict, Sequence[str], str]:
     return evaluate_davis_dirs(args.gt, args.pred, ignore_void=args.ignore_void), DAVIS_METRICS, "per_sequence"
 
 
+def _compare(args: argparse.Namespace) -> dict:
+    """Table (printed, Markdown, CSV) and plot of a multirun's jobs; returns the table."""
+    from eval.compare import collect_jobs, comparison_rows, default_metric, markdown_table, swept_parameters, write_csv
+    from eval.compare_plot import plot_metric
+
+    jobs = collect_jobs(args.multirun_dir)
+    known = list(dict.fromkeys(k for job in jobs for k in job.metrics))
+    if args.metric is not None and args.metric not in known:
+        raise ValueError(f"no job of {args.multirun_dir} reports {args.metric!r}; metrics: {known}")
+    metric = args.metric or default_metric(args.multirun_dir, jobs)
+    header, rows = comparison_rows(jobs, metric)
+    out = args.out or args.multirun_dir
+    out.mkdir(parents=True, exist_ok=True)
+    table = markdown_table(header, rows)
+    print(table)
+    (out / "comparison.md").write_text(table + "\n")
+    write_csv(out / "comparison.csv", header, rows)
+    written = [out / "comparison.md", out / "comparison.csv"]
+    if metric is not None:
+        written.append(plot_metric(jobs, swept_parameters(jobs), metric, out / f"comparison_{metric.replace('/', '_')}.png"))
+    log.info("wrote %s", ", ".join(map(str, written)))
+    return {"metric": metric, "header": header, "rows": rows}
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__.split("\n\n")[0])
     kinds = parser.add_subparsers(dest="kind", required=True)
@@ -113,6 +141,11 @@ def _parser() -> argparse.ArgumentParser:
     sot.add_argument("--protocol", choices=("ope", "got10k", "oxuva", "vot_lt"), default="ope")
     davis = kind("davis", _davis, "DAVIS J and F")
     davis.add_argument("--ignore-void", action="store_true", help="leave void (255) pixels out")
+    compare = kinds.add_parser("compare", help="table and plot of the jobs of a train.py / track.py multirun")
+    compare.add_argument("multirun_dir", type=Path, help="the multirun directory (holds <job>/.hydra/)")
+    compare.add_argument("--metric", help="metric to plot and put first (default: the jobs' optimized_metric)")
+    compare.add_argument("--out", type=Path, help="folder for comparison.md/.csv/.png (default: MULTIRUN_DIR)")
+    compare.set_defaults(run=_compare)
     return parser
 
 
@@ -131,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> dict:
     """Run one evaluation; returns the result dict (also printed and written)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
+    if args.kind == "compare":
+        return args.run(args)
     result, columns, rows = args.run(args)
     label = "class" if rows == "per_class" else "sequence"
     print(format_table(result, columns, rows=rows, label=label))
