@@ -116,7 +116,9 @@ class RetinaTrackNet(nn.Module):
         features = list(self.backbone(x).values())
         out = self.head(features)
         one_image = ImageList(images[:1], [tuple(images.shape[-2:])])  # anchors depend on sizes only
-        out["anchors"] = self.anchor_generator(one_image, [f[:1] for f in features])[0]
+        # anchors in fp32 whatever the autocast dtype of the features (bf16 would round
+        # coordinates to 0.5 px at 128 px)
+        out["anchors"] = self.anchor_generator(one_image, [f[:1].float() for f in features])[0]
         return out
 
     # ------------------------------------------------------------------ training

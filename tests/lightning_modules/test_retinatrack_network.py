@@ -167,3 +167,18 @@ def test_resnet50_backbone_builds_pyramid():
     feats = backbone(torch.rand(1, 3, 128, 128))
     assert [f.shape[-1] for f in feats.values()] == [16, 8, 4, 2, 1]
     assert backbone.strides == (8, 16, 32, 64, 128)
+
+
+def test_bf16_autocast_keeps_anchors_and_losses_in_fp32():
+    net = small_net()
+    images, targets, clip_ids = _overfit_batch()
+    reference = net(images)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        outputs = net(images)
+        losses = net.losses(outputs, targets, clip_ids)
+    assert outputs["cls_logits"].dtype == torch.bfloat16  # the network itself ran in bf16
+    assert outputs["anchors"].dtype == torch.float32
+    assert torch.equal(outputs["anchors"], reference["anchors"])
+    assert all(v.dtype == torch.float32 and torch.isfinite(v) for v in losses.values())
+    fp32_losses = net.losses(reference, targets, clip_ids)
+    assert losses["box"].item() == pytest.approx(fp32_losses["box"].item(), rel=0.05)
