@@ -13,6 +13,7 @@ from datamodules.datasets import ClipDataset, FrameDataset, collate_clips
 from datamodules.identity_dataset import CropTransform, IdentityDataset
 from datamodules.mixture import SAMPLING_MODES, SourceFn, SourceMixture, source_specs
 from datamodules.pair_dataset import PairDataset
+from datamodules.resumable import ResumableDataLoader
 from datamodules.samplers import BatchPlan, IdentityBatches, MixtureBatchSampler, ShuffledBatches
 from datamodules.schema import VideoIndex
 from datamodules.transforms import FrameTransform
@@ -171,12 +172,13 @@ class TrackingDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         """Under a trainer, sharded by its world size and global rank (Lightning's
-        ``use_distributed_sampler`` re-creates the sampler with the same shard)."""
+        ``use_distributed_sampler`` re-creates the sampler with the same shard); resumable
+        mid-epoch (:class:`~datamodules.resumable.ResumableDataLoader`)."""
         mixture = self.train_dataset()
         trainer = self.trainer
         shard = dict(num_replicas=trainer.world_size, rank=trainer.global_rank,
                      shuffle=not trainer.overfit_batches) if trainer is not None else {}
-        return DataLoader(
+        return ResumableDataLoader(
             mixture, batch_sampler=self.train_batch_sampler(mixture, **shard), num_workers=self.num_workers,
             collate_fn=mixture.collate, persistent_workers=self.num_workers > 0,
         )

@@ -8,6 +8,7 @@ import torch
 
 from datamodules.datasets import scale_boxes_to_original
 from eval.coco import evaluate_coco_boxes
+from lightning_modules.common.distributed import gather_dicts
 from lightning_modules.retinatrack.network import RetinaTrackNet
 from trackers.types import Detections
 
@@ -40,8 +41,8 @@ class RetinaTrackModule(L.LightningModule):
         outputs = self.net(batch["images"])
         losses = self.net.losses(outputs, batch["targets"], batch["clip_ids"])
         batch_size = len(batch["images"])
-        for name, value in losses.items():
-            self.log(f"train/{name}", value, prog_bar=name == "loss", batch_size=batch_size)
+        for name, value in losses.items():  # averaged over DDP ranks
+            self.log(f"train/{name}", value, prog_bar=name == "loss", batch_size=batch_size, sync_dist=True)
         return losses["loss"]
 
     def _detect(self, batch: dict) -> list[tuple[dict, Detections]]:
@@ -63,8 +64,11 @@ class RetinaTrackModule(L.LightningModule):
             self._val_detections[meta["image_id"]] = (det.boxes, det.scores, det.labels)
 
     def on_validation_epoch_end(self) -> None:
-        datamodule = self.trainer.datamodule
-        metrics = evaluate_coco_boxes(datamodule.val_index, self._val_detections)
+        """COCO box AP of the whole evaluation split: under DDP each rank detected a shard
+        of it, so the ranks' detections are gathered first and every rank computes the same
+        metrics (``sync_dist`` averages equal values: it only tells Lightning they agree)."""
+        detections = gather_dicts(self._val_detections)
+        metrics = evaluate_coco_boxes(self.trainer.datamodule.val_index, detections)
         for name in ("AP", "AP50", "AP75"):
             self.log(f"val/{name}", float(metrics[name]), prog_bar=name == "AP50", sync_dist=True)
 
