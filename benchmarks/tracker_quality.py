@@ -53,6 +53,7 @@ from pycocotools import mask as mask_utils  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from hydra import compose, initialize_config_dir  # noqa: E402
 from hydra.utils import instantiate  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 
@@ -243,8 +244,8 @@ def model_detections(ckpt: Path, min_score: float) -> tuple[dict[str, list[Detec
     module, saved = load_model(ckpt)
     datamodule = instantiate(saved["data"])
     datamodule.setup("predict")
-    cfg = OmegaConf.create({"detection_cache": True, "accelerator": "cpu", "ckpt_path": str(ckpt),
-                            "paths": {"cache_dir": str(REPO / "logs" / "cache")}})
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        cfg = compose("track", overrides=[f"ckpt_path={ckpt}", "accelerator=cpu"])  # track.py's own config
     predictions = cached_detect_split(cfg, module, datamodule, saved["data"], file_sha256(ckpt))
     detections = {video: [f["detections"].select(f["detections"].scores >= min_score) for f in frames]
                   for video, frames in predictions.items()}
