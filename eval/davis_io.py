@@ -19,6 +19,8 @@ from typing import Sequence
 import numpy as np
 from PIL import Image
 
+from eval.sequence_dirs import evaluated_sequences
+
 __all__ = ["davis_palette", "load_davis_dirs", "read_label_png", "write_label_png"]
 
 logger = logging.getLogger(__name__)
@@ -107,16 +109,8 @@ def load_davis_dirs(
             mismatch, or a PNG that is not a label map.
     """
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
-    if sequences is None:
-        names = sorted(p.name for p in gt_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
-        unknown = sorted(p.name for p in pred_dir.iterdir()
-                         if p.is_dir() and not p.name.startswith(".") and p.name not in names)
-        if unknown:
-            raise ValueError(f"{pred_dir}: prediction folders for sequences not in {gt_dir}: {unknown}")
-    else:
-        names = list(sequences)
-    if not names:
-        raise ValueError(f"{gt_dir}: no sequence folders")
+    predicted = (p.name for p in pred_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    names = evaluated_sequences(gt_dir, pred_dir, sequences, predicted, "prediction folders")
     gt, pred = {}, {}
     for name in names:
         if not (gt_dir / name).is_dir():

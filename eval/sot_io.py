@@ -29,6 +29,7 @@ from typing import Sequence
 
 import numpy as np
 
+from eval.sequence_dirs import evaluated_sequences
 from eval.sot_data import SotGroundTruth
 
 __all__ = [
@@ -203,16 +204,8 @@ def load_sot_dirs(
             file (naming it).
     """
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
-    if sequences is None:
-        names = sorted(p.name for p in gt_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
-        pred_names = {p.stem for p in pred_dir.glob("*.txt")}
-        unknown = sorted(pred_names - set(names))
-        if unknown:
-            raise ValueError(f"{pred_dir}: prediction files for sequences not in {gt_dir}: {unknown}")
-    else:
-        names = list(sequences)
-    if not names:
-        raise ValueError(f"{gt_dir}: no sequence folders")
+    names = evaluated_sequences(gt_dir, pred_dir, sequences, (p.stem for p in pred_dir.glob("*.txt")),
+                                "prediction files")
     gt, pred = {}, {}
     for name in names:
         if not (gt_dir / name / "groundtruth.txt").is_file():
