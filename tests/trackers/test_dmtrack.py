@@ -2,19 +2,9 @@ import numpy as np
 import pytest
 
 from trackers import DMTrackLinker, Detections, IoUTracker, RetinaTrackTracker, SortTracker, track_sequence
+from tracker_scenes import dets
 
 A, B = [1.0, 0.0], [0.0, 1.0]
-
-
-def dets(boxes, embs, scores=None, labels=None):
-    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
-    n = len(boxes)
-    return Detections(
-        boxes=boxes,
-        scores=np.full(n, 0.9) if scores is None else scores,
-        labels=np.zeros(n) if labels is None else labels,
-        embeddings=np.asarray(embs, np.float32).reshape(n, -1),
-    )
 
 
 def box(x, y=0.0, size=100.0):

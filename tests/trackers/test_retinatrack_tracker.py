@@ -3,22 +3,12 @@ import pytest
 
 from trackers import IoUTracker, RetinaTrackTracker, track_sequence
 from trackers.types import Detections
+from tracker_scenes import dets
 
 
 def unit(deg):
     r = np.deg2rad(deg)
     return [np.cos(r), np.sin(r)]
-
-
-def dets(boxes, embs, labels=None, scores=None):
-    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
-    n = len(boxes)
-    return Detections(
-        boxes=boxes,
-        scores=np.full(n, 0.9) if scores is None else scores,
-        labels=np.zeros(n) if labels is None else labels,
-        embeddings=np.asarray(embs, np.float32).reshape(n, -1),
-    )
 
 
 def box(x, y=0.0, w=10.0, h=10.0):

@@ -2,16 +2,7 @@ import numpy as np
 import pytest
 
 from trackers import Detections, IoUTracker, SortTracker, track_sequence
-
-
-def dets(boxes, labels=None, scores=None):
-    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
-    n = len(boxes)
-    return Detections(
-        boxes=boxes,
-        scores=np.full(n, 0.9) if scores is None else scores,
-        labels=np.zeros(n) if labels is None else labels,
-    )
+from tracker_scenes import dets
 
 
 def box(x, y=0.0, w=40.0, h=40.0):
