@@ -13,8 +13,12 @@ Our trackers are built from ``conf/tracker/<name>.yaml`` at two operating points
 
 - ``paper``: the configs as they are (the papers' thresholds; DMTrack in multi-object mode);
 - ``peer_op``: the peer's operating point: the same lowest detection score as ByteTrack's
-  second association (0.1), no top-k cap, ByteTrack's 30-frame track buffer for SORT,
-  and SORT outputs a track as soon as it is matched (``min_hits=1``).
+  second association (0.1), ByteTrack's track birth rule for SORT and RetinaTrack (a
+  detection starts a track only with ``score >= birth_score`` = 0.6, the packaged
+  tracker's ``det_thresh = track_thresh + 0.1``; lower-scored ones only extend tracks),
+  no top-k cap, ByteTrack's 30-frame track buffer for SORT, and SORT outputs a track as
+  soon as it is matched (``min_hits=1``). DMTrack has no birth threshold (its
+  unconfirmed tracks already need a second detection).
 
 The peer is ByteTrack as packaged by ``cjm-byte-track`` (pure numpy/scipy, official
 ByteTrack logic), with the official MOT17 settings (track_thresh 0.5, match_thresh 0.8,
@@ -56,13 +60,17 @@ WIDTH, HEIGHT = 1920, 1080
 EMBEDDING_DIM = 128
 PEER = "cjm-byte-track"
 PEER_MIN_SCORE = 0.1  # ByteTrack's second association uses detections with score > 0.1
+PEER_TRACK_THRESH = 0.5  # official MOT17 setting: first association on score > 0.5
+PEER_BIRTH_SCORE = 0.6  # cjm_byte_track: a new track needs score >= det_thresh = track_thresh + 0.1
 # (config name, overrides) per operating point; DMTrack runs in multi-object mode
 OURS = {
     "sort_paper": ("sort", {}),
     "retinatrack_paper": ("retinatrack", {}),
     "dmtrack_linker_paper": ("dmtrack", {"single_target": False}),
-    "sort_peer_op": ("sort", {"min_score": PEER_MIN_SCORE, "max_age": 30, "min_hits": 1}),
-    "retinatrack_peer_op": ("retinatrack", {"score_threshold": PEER_MIN_SCORE, "top_k": 100_000}),
+    "sort_peer_op": ("sort", {"min_score": PEER_MIN_SCORE, "birth_score": PEER_BIRTH_SCORE,
+                              "max_age": 30, "min_hits": 1}),
+    "retinatrack_peer_op": ("retinatrack", {"score_threshold": PEER_MIN_SCORE, "birth_score": PEER_BIRTH_SCORE,
+                                            "top_k": 100_000}),
     "dmtrack_linker_peer_op": ("dmtrack", {"min_score": PEER_MIN_SCORE, "single_target": False}),
 }
 
@@ -131,7 +139,7 @@ def run_bytetrack(detections: list[Detections]) -> tuple[np.ndarray, np.ndarray]
     """Seconds per update and output rows of the packaged ByteTrack."""
     from cjm_byte_track.byte_tracker import BYTETracker
 
-    tracker = BYTETracker(track_thresh=0.5, track_buffer=30, match_thresh=0.8, frame_rate=30)
+    tracker = BYTETracker(track_thresh=PEER_TRACK_THRESH, track_buffer=30, match_thresh=0.8, frame_rate=30)
     inputs = [np.c_[d.boxes, d.scores].astype(np.float64) for d in detections]
     seconds, out = [], []
     for frame, x in enumerate(inputs, start=1):

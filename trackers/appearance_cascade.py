@@ -139,7 +139,7 @@ class AppearanceCascadeTracker(OnlineTracker):
             self._galleries[t] = np.concatenate([self._galleries[t], embs[d : d + 1]])[-self.gallery_size :]
         out_ids = self._ids[t_idx]
         self._misses, alive, new_d, new_ids = self._after_assignment(
-            self._misses, t_idx, len(keep), d_idx, self.max_age
+            self._misses, t_idx, dets.scores[keep], d_idx, self.max_age
         )
         self._ids = np.concatenate([self._ids[alive], new_ids])
         self._labels = np.concatenate([self._labels[alive], labels[new_d]])

@@ -16,9 +16,10 @@ from typing import Iterable, Sequence, Union
 
 import numpy as np
 
+from trackers.matching import unmatched
 from trackers.types import Detections, FrameTracks
 
-__all__ = ["OfflineTracker", "OnlineTracker", "Tracker", "track_sequence"]
+__all__ = ["OfflineTracker", "OnlineTracker", "Tracker", "births", "track_sequence"]
 
 
 class OnlineTracker(abc.ABC):
@@ -55,16 +56,17 @@ class OnlineTracker(abc.ABC):
         return self._id_counter
 
     def _after_assignment(
-        self, misses: np.ndarray, matched_tracks: np.ndarray, num_dets: int,
-        matched_dets: np.ndarray, max_age: int,
+        self, misses: np.ndarray, matched_tracks: np.ndarray, det_scores: np.ndarray,
+        matched_dets: np.ndarray, max_age: int, birth_score: float | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Bookkeeping shared by online trackers once detections are assigned.
 
         Args:
             misses: ``(T,)`` consecutive unmatched frames of each live track so far.
             matched_tracks, matched_dets: the assignment (track rows, detection rows).
-            num_dets: detections considered this frame.
+            det_scores: ``(N,)`` scores of the detections considered this frame.
             max_age: unmatched frames a track survives (it dies at ``max_age + 1``).
+            birth_score: see :func:`births`.
 
         Returns ``misses`` after this frame ``(T,)``, the ``alive`` mask ``(T,)`` of
         existing tracks, the unmatched detection rows that start tracks, and their new ids.
@@ -72,15 +74,22 @@ class OnlineTracker(abc.ABC):
         matched = np.zeros(len(misses), bool)
         matched[matched_tracks] = True
         misses = np.where(matched, 0, misses + 1)
-        unmatched = np.ones(num_dets, bool)
-        unmatched[matched_dets] = False
-        born = np.flatnonzero(unmatched)
+        born = births(det_scores, matched_dets, birth_score)
         new_ids = np.asarray([self._next_track_id() for _ in born], np.int64)
         return misses, misses <= max_age, born, new_ids
 
     @staticmethod
     def _output(dets: Detections, det_indices, track_ids) -> FrameTracks:
         return frame_tracks_from_detections(dets, det_indices, track_ids)
+
+
+def births(det_scores: np.ndarray, matched_dets: np.ndarray, birth_score: float | None = None) -> np.ndarray:
+    """Rows ``(K,)`` int64 (ascending) of the detections that start tracks: those not in
+    ``matched_dets`` whose score (``det_scores (N,)``) is ``>= birth_score``; with
+    ``birth_score=None`` every unmatched detection. A detection below ``birth_score`` can
+    only extend a track that exists."""
+    born = unmatched(len(det_scores), matched_dets)
+    return born if birth_score is None else born[det_scores[born] >= birth_score]
 
 
 def frame_tracks_from_detections(dets: Detections, det_indices, track_ids) -> FrameTracks:

@@ -23,7 +23,8 @@ follows FairMOT's tracker (defaults from its code), per frame:
    detections start unconfirmed tracks (confirmed at once in the first frame); a track
    unmatched for more than ``max_age`` (30, FairMOT's track buffer) frames is deleted.
 
-Output: confirmed tracks matched this frame, with the filtered (posterior) box.
+Output: confirmed tracks matched this frame, with the filtered (posterior) box as FairMOT
+(``output_box="kalman"``), or the matched detection's box (``output_box="detection"``).
 
 Single-target mode (``single_target=True``, DMTrack's use): the target is the track born
 from the first-frame detection with the highest IoU with the target box given to
@@ -61,6 +62,8 @@ class DMTrackLinker(OnlineTracker):
         max_age: consecutive unmatched frames a track survives (deleted at ``max_age + 1``).
         single_target: output only the first-frame target's track.
         class_aware: forbid matching across labels.
+        output_box: ``"kalman"``: output the filtered (posterior) box; ``"detection"``: the
+            matched detection's box.
     """
 
     requires_embeddings = True
@@ -77,10 +80,13 @@ class DMTrackLinker(OnlineTracker):
         max_age: int = 30,
         single_target: bool = False,
         class_aware: bool = False,
+        output_box: str = "kalman",
     ) -> None:
         super().__init__()
         if max_age < 0:
             raise ValueError(f"max_age must be >= 0, got {max_age}")
+        if output_box not in ("kalman", "detection"):
+            raise ValueError(f"output_box must be 'kalman' or 'detection', got {output_box!r}")
         self.min_score = float(min_score)
         self.appearance_weight = float(appearance_weight)
         self.embedding_threshold = float(embedding_threshold)
@@ -91,6 +97,7 @@ class DMTrackLinker(OnlineTracker):
         self.max_age = int(max_age)
         self.single_target = bool(single_target)
         self.class_aware = bool(class_aware)
+        self.output_box = output_box
         self.reset()
 
     def reset(self, target_box: np.ndarray | None = None) -> None:
@@ -194,7 +201,7 @@ class DMTrackLinker(OnlineTracker):
         shown = t.columns["confirmed"][rows]
         if self.single_target:
             shown &= t.ids[rows] == self.target_id
-        out = t.frame_tracks(dets, rows[shown], keep[det_rows[shown]])
+        out = t.frame_tracks(dets, rows[shown], keep[det_rows[shown]], detection_boxes=self.output_box == "detection")
         t.keep(np.concatenate([alive, np.ones(len(born), bool)]))
         self.frame_index += 1
         return out

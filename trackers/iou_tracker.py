@@ -3,8 +3,9 @@
 Each live track remembers the box of its last matched detection. Per frame the
 similarity between tracks and detections is their IoU; pairs are matched greedily
 (highest IoU first) if IoU >= ``iou_threshold`` (and, when ``class_aware``, the labels
-agree). Unmatched detections start new tracks. No motion model and no appearance, so an
-object that moves further than its own size between frames gets a new id.
+agree). Unmatched detections start new tracks (with ``birth_score`` set, only those
+scoring at least that). No motion model and no appearance, so an object that moves
+further than its own size between frames gets a new id.
 """
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ class IoUTracker(OnlineTracker):
             matched afterwards; it is deleted at its ``max_age + 1``-th unmatched frame
             (``max_age=0``: a track lives only while matched every frame).
         min_score: detections with ``score < min_score`` are ignored.
+        birth_score: detections with ``score < birth_score`` extend tracks but start none
+            (``None``: every kept detection may start a track).
         class_aware: forbid matching a track to a detection with a different label.
     """
 
@@ -34,6 +37,7 @@ class IoUTracker(OnlineTracker):
         iou_threshold: float = 0.3,
         max_age: int = 1,
         min_score: float = 0.0,
+        birth_score: float | None = None,
         class_aware: bool = True,
     ) -> None:
         super().__init__()
@@ -42,6 +46,7 @@ class IoUTracker(OnlineTracker):
         self.iou_threshold = float(iou_threshold)
         self.max_age = int(max_age)
         self.min_score = float(min_score)
+        self.birth_score = None if birth_score is None else float(birth_score)
         self.class_aware = bool(class_aware)
         self.reset()
 
@@ -71,7 +76,7 @@ class IoUTracker(OnlineTracker):
         out_ids = self._ids[t_idx]
         # unmatched detections start tracks; tracks unmatched too long die
         self._misses, alive, new_d, new_ids = self._after_assignment(
-            self._misses, t_idx, len(keep), d_idx, self.max_age
+            self._misses, t_idx, dets.scores[keep], d_idx, self.max_age, self.birth_score
         )
         self._ids = np.concatenate([self._ids[alive], new_ids])
         self._boxes = np.concatenate([self._boxes[alive], boxes[new_d]]).astype(np.float32)

@@ -81,15 +81,19 @@ class KalmanTracks:
             setattr(self, name, getattr(self, name)[mask])
         self.columns = {name: values[mask] for name, values in self.columns.items()}
 
-    def frame_tracks(self, dets: Detections, rows: np.ndarray, det_indices: np.ndarray) -> FrameTracks:
+    def frame_tracks(
+        self, dets: Detections, rows: np.ndarray, det_indices: np.ndarray, detection_boxes: bool = False
+    ) -> FrameTracks:
         """Output of tracks ``rows`` matched to ``det_indices`` of ``dets``: the filtered
-        (posterior) box, the detection's score and label; ordered by detection index."""
+        (posterior) box, or the detection's box with ``detection_boxes``, and the
+        detection's score and label; ordered by detection index."""
         rows, det_indices = np.asarray(rows, np.int64), np.asarray(det_indices, np.int64)
         order = np.argsort(det_indices, kind="stable")
         rows, det_indices = rows[order], det_indices[order]
+        boxes = dets.boxes[det_indices] if detection_boxes else xyah_to_xyxy(self.mean[rows])
         return FrameTracks(
             track_ids=self.ids[rows],
-            boxes=xyah_to_xyxy(self.mean[rows]).astype(np.float32),
+            boxes=boxes.astype(np.float32),
             scores=dets.scores[det_indices].astype(np.float32),
             labels=dets.labels[det_indices].astype(np.int64),
             det_indices=det_indices,

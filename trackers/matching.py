@@ -28,6 +28,7 @@ __all__ = [
     "greedy_assignment",
     "hungarian_assignment",
     "mask_iou",
+    "unit_rows",
     "unmatched",
 ]
 
@@ -100,12 +101,16 @@ def cosine_similarity(a: np.ndarray, b: np.ndarray, eps: float = 1e-12) -> np.nd
     b = np.asarray(b, dtype)
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
         raise ValueError(f"cosine_similarity needs (N, D) and (M, D) arrays, got {a.shape} and {b.shape}")
-    na = np.linalg.norm(a, axis=1, keepdims=True)
-    nb = np.linalg.norm(b, axis=1, keepdims=True)
-    a = np.divide(a, na, out=np.zeros_like(a), where=na > eps)
-    b = np.divide(b, nb, out=np.zeros_like(b), where=nb > eps)
-    cos = (a @ b.T).astype(np.float64)
+    cos = (unit_rows(a, eps) @ unit_rows(b, eps).T).astype(np.float64)
     return np.minimum(np.maximum(cos, -1.0, out=cos), 1.0, out=cos)
+
+
+def unit_rows(x: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+    """Rows of a float ``(N, D)`` array scaled to unit L2 norm, same dtype; rows with norm
+    ``<= eps`` become zero. Row ``k`` of the result depends on ``x[k]`` only, so rows
+    normalised once can be stored and reused (as :func:`cosine_similarity` would compute)."""
+    norm = np.linalg.norm(x, axis=1, keepdims=True)
+    return np.divide(x, norm, out=np.zeros_like(x), where=norm > eps)
 
 
 def _valid_mask(matrix: np.ndarray, valid: np.ndarray | None) -> np.ndarray:
@@ -141,7 +146,9 @@ def greedy_assignment(
     mask = _valid_mask(score, valid)
     if min_score is not None:
         mask &= score >= min_score
-    r, c = np.nonzero(mask)  # row-major, so a stable sort keeps the (row, col) tie order
+    # valid pairs in row-major order, so a stable sort keeps the (row, col) tie order
+    # (flatnonzero + divmod: several times faster than a 2-D nonzero)
+    r, c = np.divmod(np.flatnonzero(mask), mask.shape[1])
     order = np.argsort(-score[r, c], kind="stable")
     r, c = r[order], c[order]
     row_free = np.ones(score.shape[0], bool)

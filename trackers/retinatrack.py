@@ -16,8 +16,9 @@ Per frame:
    cosine distance ``1 - cos`` exceeds ``1 - epsilon`` for every stored observation (i.e.
    no observation has ``cos >= epsilon``), or, with ``class_aware``, when labels differ;
 4. matched tracks push the detection's (box, embedding) into their history (the oldest
-   observation falls out after ``H``); unmatched detections start new tracks; a track not
-   matched for more than ``max_age`` consecutive frames is deleted.
+   observation falls out after ``H``); unmatched detections start new tracks (with
+   ``birth_score`` set, only those scoring at least that: ByteTrack's rule, not in the
+   paper); a track not matched for more than ``max_age`` consecutive frames is deleted.
 
 Interpretation notes (the paper leaves these open or terse):
 
@@ -33,15 +34,16 @@ Interpretation notes (the paper leaves these open or terse):
   looks different cannot lift a pair over a recent good-looking observation's score).
 - ``max_age=40``: a track stays matchable through 40 consecutive unmatched frames and is
   deleted at the 41st; so an object missing for 40 frames keeps its id, 41 frames does not.
-- Embeddings are L2-normalised before the cosine (a zero vector has cosine 0 with
-  everything).
+- Embeddings are L2-normalised once, when they arrive (a zero vector has cosine 0 with
+  everything); the cosines of all stored observations with all detections are one float32
+  matrix product per frame.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from trackers.base import OnlineTracker
-from trackers.matching import cosine_similarity, greedy_assignment, paired_box_iou
+from trackers.matching import greedy_assignment, paired_box_iou, unit_rows
 from trackers.types import Detections, FrameTracks
 
 __all__ = ["RetinaTrackTracker"]
@@ -60,6 +62,8 @@ class RetinaTrackTracker(OnlineTracker):
             observation are never matched (cosine distance ``> 1 - epsilon``).
         history: ``H``, number of most recent (box, embedding) observations kept per track.
         max_age: consecutive unmatched frames a track survives (deleted at ``max_age + 1``).
+        birth_score: detections with ``score < birth_score`` extend tracks but start none
+            (``None``: every kept detection may start a track).
         class_aware: forbid matching across labels.
 
     ``update`` raises ``ValueError`` if a non-empty ``Detections`` has ``embeddings=None``
@@ -78,6 +82,7 @@ class RetinaTrackTracker(OnlineTracker):
         epsilon: float = 0.5,
         history: int = 8,
         max_age: int = 40,
+        birth_score: float | None = None,
         class_aware: bool = True,
     ) -> None:
         super().__init__()
@@ -95,6 +100,7 @@ class RetinaTrackTracker(OnlineTracker):
         self.epsilon = float(epsilon)
         self.history = int(history)
         self.max_age = int(max_age)
+        self.birth_score = None if birth_score is None else float(birth_score)
         self.class_aware = bool(class_aware)
         self.reset()
 
@@ -105,7 +111,7 @@ class RetinaTrackTracker(OnlineTracker):
         self._ids = np.zeros(0, np.int64)
         self._labels = np.zeros(0, np.int64)
         self._misses = np.zeros(0, np.int64)
-        # observation histories, most recent first: (T, H, 4), (T, H, D), (T, H)
+        # observation histories, most recent first: (T, H, 4), (T, H, D) unit-norm, (T, H)
         self._hist_boxes = np.zeros((0, h, 4), np.float32)
         self._hist_embs = np.zeros((0, h, 0), np.float32)
         self._hist_valid = np.zeros((0, h), bool)
@@ -121,23 +127,32 @@ class RetinaTrackTracker(OnlineTracker):
         return order[dets.scores[order] >= self.score_threshold]
 
     def similarity(self, boxes: np.ndarray, embs: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Track-to-detection similarity ``S`` and the validity mask, both ``(T, N)``.
+        """Track-to-detection similarity ``S`` and the validity mask, both ``(T, N)``, for
+        detections ``boxes (N, 4)``, ``embs (N, D)`` (float32, as ``Detections.embeddings``)
+        and ``labels (N,)``.
 
         ``S[t, n] = max_h (iou_weight * trunc(IoU) + embedding_weight * cos)`` over the
         stored observations ``h`` of track ``t`` with ``cos >= epsilon``; ``-inf`` where
-        no observation passes (then ``valid`` is False). IoU is only computed for the
-        (observation, detection) pairs that pass the cosine gate.
+        no observation passes (then ``valid`` is False).
         """
+        return self._similarity(boxes, unit_rows(np.asarray(embs, np.float32)), labels)
+
+    def _similarity(self, boxes: np.ndarray, units: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`similarity` of unit-norm ``units (N, D)``: one float32 product of every
+        stored observation with every detection, ``(S, N)`` over the ``S`` valid slots; IoU
+        only for the (observation, detection) pairs that pass the cosine gate."""
         t, h = len(self._ids), self.history
         n = len(boxes)
         slots = np.flatnonzero(self._hist_valid.reshape(t * h))
-        cos = cosine_similarity(self._hist_embs.reshape(t * h, -1)[slots], embs)
-        s_idx, d_idx = np.nonzero(cos >= self.epsilon)
+        cos = self._hist_embs.reshape(t * h, -1)[slots] @ units.T
+        cos = np.clip(cos, -1.0, 1.0, out=cos)
+        pairs = np.flatnonzero(cos >= np.float64(self.epsilon))  # the gate in float64
+        s_idx, d_idx = np.divmod(pairs, n)
         iou = paired_box_iou(self._hist_boxes.reshape(t * h, 4)[slots[s_idx]], boxes[d_idx])
         iou = np.where(iou >= self.iou_truncation, iou, 0.0)
         score = np.full((t, n), -np.inf)
         np.maximum.at(score, (slots[s_idx] // h, d_idx),
-                      self.iou_weight * iou + self.embedding_weight * cos[s_idx, d_idx])
+                      self.iou_weight * iou + self.embedding_weight * cos.ravel()[pairs].astype(np.float64))
         valid = np.isfinite(score)
         if self.class_aware:
             valid &= self._labels[:, None] == labels[None, :]
@@ -153,7 +168,7 @@ class RetinaTrackTracker(OnlineTracker):
         boxes = dets.boxes[keep]
         labels = dets.labels[keep]
         if len(dets):
-            embs = dets.embeddings[keep]
+            embs = unit_rows(dets.embeddings[keep])  # compared and stored unit-norm
             if self._dim is None:
                 self._dim = embs.shape[1]
                 self._hist_embs = np.zeros((len(self._ids), self.history, self._dim), np.float32)
@@ -163,7 +178,7 @@ class RetinaTrackTracker(OnlineTracker):
             embs = np.zeros((0, self._dim or 0), np.float32)
 
         if len(self._ids) and len(keep):
-            score, valid = self.similarity(boxes, embs, labels)
+            score, valid = self._similarity(boxes, embs, labels)
             t_idx, d_idx = greedy_assignment(score, valid)
         else:
             t_idx = d_idx = np.zeros(0, np.int64)
@@ -180,7 +195,7 @@ class RetinaTrackTracker(OnlineTracker):
         out_ids = self._ids[t_idx]
         # unmatched detections start tracks; tracks unmatched too long die
         self._misses, alive, new_d, new_ids = self._after_assignment(
-            self._misses, t_idx, len(keep), d_idx, self.max_age
+            self._misses, t_idx, dets.scores[keep], d_idx, self.max_age, self.birth_score
         )
         k = len(new_d)
         nb = np.zeros((k, self.history, 4), np.float32)

@@ -6,8 +6,9 @@ Per frame:
 2. predict every track one frame ahead with the constant-velocity Kalman filter;
 3. Hungarian assignment on ``1 - IoU(predicted box, detection)``; a pair is only accepted
    with ``IoU >= iou_threshold`` (and, with ``class_aware``, equal labels);
-4. matched tracks are corrected with their detection; unmatched detections start tracks;
-   a track unmatched for more than ``max_age`` consecutive frames is deleted;
+4. matched tracks are corrected with their detection; unmatched detections start tracks
+   (with ``birth_score`` set, only those scoring at least that: ByteTrack's rule, not in
+   SORT); a track unmatched for more than ``max_age`` consecutive frames is deleted;
 5. a matched track is output only once it has been matched ``min_hits`` frames in a row,
    except during the first ``min_hits`` frames of the sequence. ``min_hits`` only delays
    output: the track exists and keeps its id from its first detection on.
@@ -21,10 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from trackers.base import OnlineTracker
+from trackers.base import OnlineTracker, births
 from trackers.kalman import KalmanBoxFilter
 from trackers.kalman_tracks import KalmanTracks
-from trackers.matching import box_iou, hungarian_assignment, unmatched
+from trackers.matching import box_iou, hungarian_assignment
 from trackers.types import Detections, FrameTracks
 
 __all__ = ["SortTracker"]
@@ -38,6 +39,8 @@ class SortTracker(OnlineTracker):
         max_age: consecutive unmatched frames a track survives (deleted at ``max_age + 1``).
         min_hits: consecutive matched frames before a track is output.
         min_score: detections with ``score < min_score`` are ignored.
+        birth_score: detections with ``score < birth_score`` extend tracks but start none
+            (``None``: every kept detection may start a track).
         class_aware: forbid matching a track to a detection with a different label.
     """
 
@@ -47,6 +50,7 @@ class SortTracker(OnlineTracker):
         max_age: int = 1,
         min_hits: int = 3,
         min_score: float = 0.0,
+        birth_score: float | None = None,
         class_aware: bool = True,
     ) -> None:
         super().__init__()
@@ -58,6 +62,7 @@ class SortTracker(OnlineTracker):
         self.max_age = int(max_age)
         self.min_hits = int(min_hits)
         self.min_score = float(min_score)
+        self.birth_score = None if birth_score is None else float(birth_score)
         self.class_aware = bool(class_aware)
         self.reset()
 
@@ -85,7 +90,7 @@ class SortTracker(OnlineTracker):
         tracks.correct(t_idx, boxes[d_idx], labels[d_idx])
         tracks.count(t_idx)
         alive = tracks.misses <= self.max_age
-        born = unmatched(len(keep), d_idx)
+        born = births(dets.scores[keep], d_idx, self.birth_score)
         n_old = len(tracks)
         tracks.append([self._next_track_id() for _ in born], boxes[born], labels[born])
 

@@ -107,6 +107,18 @@ def test_score_filter_and_det_indices():
     np.testing.assert_allclose(ft.scores, [0.9, 0.5])
 
 
+def test_output_box_kalman_or_detection():
+    frames = [dets([box(20 * t + 3 * (t % 2))], [A]) for t in range(4)]  # jittered motion
+    kalman = track_sequence(DMTrackLinker(), frames)
+    detection = track_sequence(DMTrackLinker(output_box="detection"), frames)
+    assert [ft.track_ids.tolist() for ft in detection] == [ft.track_ids.tolist() for ft in kalman] == [[1]] * 4
+    for ft, f in zip(detection, frames):
+        np.testing.assert_array_equal(ft.boxes, f.boxes)
+    assert all(np.abs(ft.boxes - f.boxes).max() > 0.5 for ft, f in zip(kalman[1:], frames[1:]))
+    with pytest.raises(ValueError, match="output_box"):
+        DMTrackLinker(output_box="mean")
+
+
 def test_embeddings_required():
     with pytest.raises(ValueError, match="embeddings"):
         DMTrackLinker().update(Detections(boxes=[box(0)], scores=[0.9], labels=[0]))
