@@ -189,6 +189,8 @@ def track(cfg: DictConfig) -> dict | None:
     module, saved = load_model(cfg.ckpt_path)
     checkpoint_sha256 = file_sha256(cfg.ckpt_path)
     data_cfg = OmegaConf.to_container(cfg.data, resolve=True) if cfg.data is not None else saved["data"]
+    if cfg.get("split") is not None:
+        data_cfg = {**data_cfg, "val_source": {**data_cfg["val_source"], "split": cfg.split}}
     datamodule = instantiate(data_cfg)
     datamodule.setup("predict")
     index = datamodule.val_index

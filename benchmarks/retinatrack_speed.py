@@ -5,23 +5,26 @@ torchvision's RetinaNet gets the same backbone config, the same anchors (K per
 location) and the same input size, and is told not to resize. Writes JSON:
 
     python benchmarks/retinatrack_speed.py [--experiment retinatrack] [--size 128]
-        [--batch 8] [--steps 20] [--frames 50] [--device cpu|cuda] [--out FILE]
+        [--batch 8] [--steps 20] [--frames 50] [--device cpu|cuda]
+        [--precisions 32 bf16] [--out FILE]
         [override ...]      # e.g. model/backbone=resnet50 model.channels=256
 
 Figures: training images/s (forward + losses + backward + SGD step), inference ms/frame
 at batch 1 (forward + decoding + NMS), parameter counts, and peak memory (CUDA: max
-allocated; CPU: peak resident set size of the process, which covers both models).
+allocated; CPU: peak resident set size of the process, which covers both models), once
+per precision: ``32`` (fp32) and ``bf16`` (autocast, as ``trainer.precision=bf16-mixed``;
+the demo experiment trains in bf16 on CPU).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import time
+from contextlib import nullcontext
 from pathlib import Path
-
-import os
 
 import torch
 from hydra import compose, initialize_config_dir
@@ -74,6 +77,15 @@ def seconds_per_call(fn, calls: int, device: str, warmup: int = 3) -> float:
     return (time.perf_counter() - start) / calls
 
 
+def autocast(precision: str, device: str):
+    """The autocast context of a precision name: ``32`` (none) or ``bf16``."""
+    if precision == "32":
+        return nullcontext()
+    if precision == "bf16":
+        return torch.autocast(device, dtype=torch.bfloat16)
+    raise ValueError(f"unknown precision {precision!r} (expected 32 or bf16)")
+
+
 def benchmark(args) -> dict:
     device = args.device
     images, targets = fake_batch(args.batch, args.size, device)
@@ -101,30 +113,8 @@ def benchmark(args) -> dict:
         loss.backward()
         opt.step()
 
-    results = {}
-    for name, model, step in (("retinatrack", retinatrack, rt_step), ("torchvision_retinanet", retinanet, rn_step)):
-        if device == "cuda":
-            torch.cuda.reset_peak_memory_stats()
-        model.train()
-        train_ips = args.batch / seconds_per_call(step, args.steps, device)
-        model.eval()
-        frame = images[:1]
-        if name == "retinatrack":
-            run = lambda: retinatrack.detect(retinatrack(frame), (args.size, args.size))  # noqa: E731
-        else:
-            run = lambda: retinanet(list(frame))  # noqa: E731
-        with torch.no_grad():
-            ms = 1000 * seconds_per_call(run, args.frames, device)
-        results[name] = {
-            "train_images_per_s": round(train_ips, 2),
-            "inference_ms_per_frame": round(ms, 2),
-            "parameters_M": round(sum(p.numel() for p in model.parameters()) / 1e6, 3),
-            "peak_cuda_memory_MiB": round(torch.cuda.max_memory_allocated() / 2**20, 1) if device == "cuda" else None,
-        }
-    results["retinatrack_vs_retinanet"] = {
-        "train_throughput_ratio": round(results["retinatrack"]["train_images_per_s"] / results["torchvision_retinanet"]["train_images_per_s"], 3),
-        "inference_latency_ratio": round(results["retinatrack"]["inference_ms_per_frame"] / results["torchvision_retinanet"]["inference_ms_per_frame"], 3),
-    }
+    results = {precision: compare(precision, args, images, (retinatrack, rt_step), (retinanet, rn_step))
+               for precision in args.precisions}
     return {
         "benchmark": "retinatrack_speed",
         "settings": vars(args) | {"num_anchors_per_location": retinatrack.num_anchors, "num_classes": NUM_CLASSES,
@@ -136,6 +126,38 @@ def benchmark(args) -> dict:
     }
 
 
+def compare(precision: str, args, images: torch.Tensor, retinatrack_and_step, retinanet_and_step) -> dict:
+    """Train images/s and inference ms/frame of both models at one precision."""
+    device = args.device
+    retinatrack, retinanet = retinatrack_and_step[0], retinanet_and_step[0]
+    results = {}
+    for name, (model, step) in (("retinatrack", retinatrack_and_step), ("torchvision_retinanet", retinanet_and_step)):
+        if device == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+        model.train()
+        with autocast(precision, device):
+            train_ips = args.batch / seconds_per_call(step, args.steps, device)
+        model.eval()
+        frame = images[:1]
+        if name == "retinatrack":
+            run = lambda: retinatrack.detect(retinatrack(frame), (args.size, args.size))  # noqa: E731
+        else:
+            run = lambda: retinanet(list(frame))  # noqa: E731
+        with torch.no_grad(), autocast(precision, device):
+            ms = 1000 * seconds_per_call(run, args.frames, device)
+        results[name] = {
+            "train_images_per_s": round(train_ips, 2),
+            "inference_ms_per_frame": round(ms, 2),
+            "parameters_M": round(sum(p.numel() for p in model.parameters()) / 1e6, 3),
+            "peak_cuda_memory_MiB": round(torch.cuda.max_memory_allocated() / 2**20, 1) if device == "cuda" else None,
+        }
+    results["retinatrack_vs_retinanet"] = {
+        "train_throughput_ratio": round(results["retinatrack"]["train_images_per_s"] / results["torchvision_retinanet"]["train_images_per_s"], 3),
+        "inference_latency_ratio": round(results["retinatrack"]["inference_ms_per_frame"] / results["torchvision_retinanet"]["inference_ms_per_frame"], 3),
+    }
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--experiment", default="retinatrack")
@@ -144,6 +166,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--frames", type=int, default=50)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--precisions", nargs="+", default=["32", "bf16"], choices=["32", "bf16"])
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/retinatrack_speed.json"))
     parser.add_argument("overrides", nargs="*", help="Hydra overrides of the experiment")
     args = parser.parse_args()

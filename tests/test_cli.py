@@ -179,3 +179,13 @@ def test_tracker_sweep_replays_cached_detections(trained_run, data_dir, tmp_path
     # same detections and tracker settings as the first run's IoU tracker -> same rows
     assert (jobs[0] / "iou" / video).read_text() == (first / "iou" / video).read_text()
     assert len(read_mot_txt(jobs[1] / "iou" / video)) > len(read_mot_txt(jobs[0] / "iou" / video))
+
+
+def test_track_split_override_evaluates_that_split(trained_run, data_dir, tmp_path):
+    track_dir = tmp_path / "track_train"
+    run_cli("track.py", f"ckpt_path={trained_run / 'checkpoints' / 'last.ckpt'}", f"hydra.run.dir={track_dir}",
+            "accelerator=cpu", "split=train", "tracker=iou", f"paths.data_dir={data_dir}",
+            f"paths.cache_dir={tmp_path / 'cache'}")
+    record = json.loads((track_dir / "run_record.json").read_text())
+    assert record["datasets"][0]["split"] == "train"
+    assert sorted(p.stem for p in (track_dir / "iou").glob("*.txt")) == ["synth_train_0000", "synth_train_0001"]
