@@ -72,13 +72,13 @@ def test_training_writes_checkpoints_and_run_record(trained_run):
     assert last.exists()
     checkpoint = torch.load(last, map_location="cpu", weights_only=False)
     assert checkpoint["global_step"] == STEPS_PER_EPOCH
-    assert checkpoint["trackzoo"]["model"]["m1"] == 3  # config travels with the weights
+    assert checkpoint["trackzoo"]["model"]["m1"] == 1  # config travels with the weights (the experiment's m1)
     record = json.loads((trained_run / "run_record.json").read_text())
     assert record["git"]["commit"] is None or len(record["git"]["commit"]) == 40
     assert record["checkpoints"]["last"]["sha256"] == file_sha256(last)
     splits = {(d["split"], d["videos"]) for d in record["datasets"]}
     assert splits == {("train", 2), ("val", 1)}
-    assert record["config"]["model"]["m1"] == 3
+    assert record["config"]["model"]["m1"] == 1
     assert "val/AP50" in record["metrics"]
 
 

@@ -31,16 +31,16 @@ def test_experiment_fast_dev_run(experiment, data_dir, tmp_path):
 
 
 def test_model_overrides_change_the_built_network():
-    cfg = compose_train(["experiment=retinatrack", "model.m1=1", "model.m2=2", "model.m3=3",
+    cfg = compose_train(["experiment=retinatrack", "model.m1=2", "model.m2=2", "model.m3=3",
                          "model.anchor_scales=[1.0]", "model.embedding_dim=24"])
     net = instantiate(cfg.model.module.net)
-    assert len(net.head.shared) == 1
+    assert len(net.head.shared) == 2
     assert len(net.head.cls_tower) == 2 and len(net.head.box_tower) == 2
     assert len(net.head.emb_tower) == 3
     assert net.num_anchors == 3 and net.head.shared.convs[0].out_channels == 3 * cfg.model.channels
     assert net.embedding_dim == 24
     default = instantiate(compose_train(["experiment=retinatrack"]).model.module.net)
-    assert len(default.head.shared) == 3 and default.num_anchors == 6
+    assert len(default.head.shared) == 1 and default.num_anchors == 6  # the CPU experiment's m1
 
 
 def test_paper_defaults_without_experiment():
