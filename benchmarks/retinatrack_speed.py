@@ -113,47 +113,46 @@ def benchmark(args) -> dict:
         loss.backward()
         opt.step()
 
-    results = {precision: compare(precision, args, images, (retinatrack, rt_step), (retinanet, rn_step))
-               for precision in args.precisions}
+    frame = images[:1]
+    models = {  # name: (model, one training step, one inference call on one frame)
+        "retinatrack": (retinatrack, rt_step, lambda: retinatrack.detect(retinatrack(frame), (args.size, args.size))),
+        "torchvision_retinanet": (retinanet, rn_step, lambda: retinanet(list(frame))),
+    }
+    results = {precision: compare(models, precision, args) for precision in args.precisions}
     return {
         "benchmark": "retinatrack_speed",
         "settings": vars(args) | {"num_anchors_per_location": retinatrack.num_anchors, "num_classes": NUM_CLASSES,
                                   "backbone": dict(model_cfg.backbone), "head_channels": model_cfg.channels},
         "machine": {"platform": platform.platform(), "torch": torch.__version__, "threads": torch.get_num_threads(),
                     "device_name": torch.cuda.get_device_name() if device == "cuda" else platform.processor()},
-        "peak_rss_MiB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_MiB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),  # after the runs
         "results": results,
     }
 
 
-def compare(precision: str, args, images: torch.Tensor, retinatrack_and_step, retinanet_and_step) -> dict:
-    """Train images/s and inference ms/frame of both models at one precision."""
+def compare(models: dict, precision: str, args) -> dict:
+    """Train images/s and inference ms/frame of each of ``models`` at one precision."""
     device = args.device
-    retinatrack, retinanet = retinatrack_and_step[0], retinanet_and_step[0]
     results = {}
-    for name, (model, step) in (("retinatrack", retinatrack_and_step), ("torchvision_retinanet", retinanet_and_step)):
+    for name, (model, train_step, infer) in models.items():
         if device == "cuda":
             torch.cuda.reset_peak_memory_stats()
         model.train()
         with autocast(precision, device):
-            train_ips = args.batch / seconds_per_call(step, args.steps, device)
+            train_ips = args.batch / seconds_per_call(train_step, args.steps, device)
         model.eval()
-        frame = images[:1]
-        if name == "retinatrack":
-            run = lambda: retinatrack.detect(retinatrack(frame), (args.size, args.size))  # noqa: E731
-        else:
-            run = lambda: retinanet(list(frame))  # noqa: E731
         with torch.no_grad(), autocast(precision, device):
-            ms = 1000 * seconds_per_call(run, args.frames, device)
+            ms = 1000 * seconds_per_call(infer, args.frames, device)
         results[name] = {
             "train_images_per_s": round(train_ips, 2),
             "inference_ms_per_frame": round(ms, 2),
             "parameters_M": round(sum(p.numel() for p in model.parameters()) / 1e6, 3),
             "peak_cuda_memory_MiB": round(torch.cuda.max_memory_allocated() / 2**20, 1) if device == "cuda" else None,
         }
+    rt, rn = results["retinatrack"], results["torchvision_retinanet"]
     results["retinatrack_vs_retinanet"] = {
-        "train_throughput_ratio": round(results["retinatrack"]["train_images_per_s"] / results["torchvision_retinanet"]["train_images_per_s"], 3),
-        "inference_latency_ratio": round(results["retinatrack"]["inference_ms_per_frame"] / results["torchvision_retinanet"]["inference_ms_per_frame"], 3),
+        "train_throughput_ratio": round(rt["train_images_per_s"] / rn["train_images_per_s"], 3),
+        "inference_latency_ratio": round(rt["inference_ms_per_frame"] / rn["inference_ms_per_frame"], 3),
     }
     return results
 
