@@ -160,6 +160,16 @@ def cached_detect_split(cfg: DictConfig, module: L.LightningModule, datamodule, 
     return predictions
 
 
+def with_eval_split(data_cfg: dict, split: str) -> dict:
+    """``data_cfg`` evaluating ``split`` (its ``val_source.split`` replaced); a data config
+    whose val_source has no ``split`` is refused with a message naming it."""
+    source = data_cfg.get("val_source")
+    if not isinstance(source, dict) or "split" not in source:
+        raise ValueError(f"split={split}: the data config's val_source has no `split` field "
+                         f"(val_source = {source!r}); pass a full `data` config instead")
+    return {**data_cfg, "val_source": {**source, "split": split}}
+
+
 def selected_trackers(cfg: DictConfig) -> dict[str, DictConfig]:
     """``{name: tracker config}``: the one chosen by ``tracker=<name>``, else ``trackers``."""
     if cfg.get("tracker") is not None:
@@ -190,7 +200,7 @@ def track(cfg: DictConfig) -> dict | None:
     checkpoint_sha256 = file_sha256(cfg.ckpt_path)
     data_cfg = OmegaConf.to_container(cfg.data, resolve=True) if cfg.data is not None else saved["data"]
     if cfg.get("split") is not None:
-        data_cfg = {**data_cfg, "val_source": {**data_cfg["val_source"], "split": cfg.split}}
+        data_cfg = with_eval_split(data_cfg, cfg.split)
     datamodule = instantiate(data_cfg)
     datamodule.setup("predict")
     index = datamodule.val_index

@@ -189,3 +189,13 @@ def test_track_split_override_evaluates_that_split(trained_run, data_dir, tmp_pa
     record = json.loads((track_dir / "run_record.json").read_text())
     assert record["datasets"][0]["split"] == "train"
     assert sorted(p.stem for p in (track_dir / "iou").glob("*.txt")) == ["synth_train_0000", "synth_train_0001"]
+
+
+def test_split_override_needs_a_val_source_with_a_split():
+    from track import with_eval_split
+
+    data = {"val_source": {"_target_": "x", "split": "val", "root": "r"}, "batch_size": 2}
+    assert with_eval_split(data, "train") == {"val_source": {"_target_": "x", "split": "train", "root": "r"}, "batch_size": 2}
+    assert data["val_source"]["split"] == "val"  # the checkpoint's config is not modified
+    with pytest.raises(ValueError, match="val_source has no `split`"):
+        with_eval_split({"val_source": {"_target_": "x"}}, "train")
