@@ -69,6 +69,11 @@ def build_loggers(cfg: DictConfig) -> list:
     return loggers
 
 
+def build_callbacks(cfg: DictConfig) -> list:
+    """The callbacks of ``cfg.callbacks``; ``callbacks.<name>=null`` switches one off."""
+    return [instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c is not None]
+
+
 def load_initial_weights(model: L.LightningModule, path: str) -> dict[str, list[str]]:
     """Copy parameters of matching name and shape from a checkpoint into ``model``;
     returns (and logs) what was loaded, skipped for shape, and missing."""
@@ -160,7 +165,7 @@ def train(cfg: DictConfig) -> float | None:
     if cfg.get("init_from"):
         load_initial_weights(model, cfg.init_from)
     config = OmegaConf.to_container(cfg, resolve=True)
-    callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
+    callbacks = build_callbacks(cfg)
     callbacks.append(ConfigInCheckpoint(config["model"], config["data"], git_state()))
     loggers = build_loggers(cfg)
     trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)

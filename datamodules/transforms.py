@@ -13,7 +13,8 @@ from torchvision.transforms import v2
 PER_BOX_KEYS = ("labels", "track_ids", "iscrowd")
 
 class FrameTransform:
-    """Random crop + horizontal flip (training) and resize to a fixed size.
+    """Random crop + horizontal flip (+ optional colour jitter) for training, and resize
+    to a fixed size.
 
     Args:
         size: output ``(height, width)``; every image of a batch gets this size.
@@ -22,11 +23,14 @@ class FrameTransform:
         crop_scale: area range of the random crop, as a fraction of the image.
         min_box_size: boxes narrower or shorter than this (pixels, after the transform)
             are dropped; objects cropped away are not annotation loss.
+        color_jitter: optional ``torchvision.transforms.v2.ColorJitter`` arguments
+            (brightness, contrast, saturation, hue), drawn once per clip (training only).
     """
 
     def __init__(
         self, size: tuple[int, int] = (128, 128), train: bool = False, flip_prob: float = 0.5,
         crop_scale: tuple[float, float] = (0.6, 1.0), min_box_size: float = 2.0,
+        color_jitter: dict | None = None,
     ) -> None:
         self.size = tuple(size)
         self.min_box_size = min_box_size
@@ -36,6 +40,8 @@ class FrameTransform:
                 v2.RandomResizedCrop(self.size, scale=tuple(crop_scale), ratio=(0.75, 1.333), antialias=True),
                 v2.RandomHorizontalFlip(flip_prob),
             ]
+            if color_jitter:
+                steps.append(v2.ColorJitter(**color_jitter))
         else:
             steps += [v2.Resize(self.size, antialias=True)]
         steps += [v2.ToDtype(torch.float32, scale=True)]

@@ -9,7 +9,7 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.utils import instantiate
 
 from conftest import CONF, compose_train, tiny_overrides
-from train import train
+from train import build_callbacks, train
 
 EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
 
@@ -41,6 +41,25 @@ def test_model_overrides_change_the_built_network():
     assert net.embedding_dim == 24
     default = instantiate(compose_train(["experiment=retinatrack"]).model.module.net)
     assert len(default.head.shared) == 1 and default.num_anchors == 6  # the CPU experiment's m1
+
+
+def test_a_callback_set_to_null_is_switched_off():
+    names = lambda cfg: {type(c).__name__ for c in build_callbacks(cfg)}
+    assert "RichProgressBar" in names(compose_train(["experiment=retinatrack"]))
+    left = names(compose_train(["experiment=retinatrack", "callbacks.progress_bar=null"]))
+    assert "RichProgressBar" not in left and "LearningRateMonitor" in left
+
+
+def test_colour_jitter_override_reaches_the_training_transform(data_dir):
+    def jitters(*overrides):
+        dm = instantiate(compose_train(["experiment=retinatrack", f"data.root={data_dir}", *overrides]).data)
+        dm.setup("fit")
+        steps = dm.train_dataset().datasets[0].transform.transform.transforms
+        return [t for t in steps if type(t).__name__ == "ColorJitter"]
+
+    (jitter,) = jitters()
+    assert jitter.hue == (-0.5, 0.5)
+    assert jitters("data.augment.color_jitter=null") == []
 
 
 def test_paper_defaults_without_experiment():

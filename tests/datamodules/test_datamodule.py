@@ -54,6 +54,23 @@ def test_clip_frames_get_the_same_random_augmentation(tmp_path):
         assert torch.equal(a["boxes"], b["boxes"])
 
 
+def test_colour_jitter_is_drawn_once_per_clip_and_varies_between_clips(tmp_path):
+    index = make_index(tmp_path, num_frames=2, same_image=True)
+    transform = FrameTransform((48, 64), train=True, flip_prob=0.0, crop_scale=(1.0, 1.0),
+                               color_jitter={"hue": 0.5, "saturation": 0.5})
+    clips = ClipDataset(index, transform, stride=1)
+    torch.manual_seed(0)
+    object_colours = []
+    for _ in range(4):
+        a, b = clips[0]
+        assert torch.equal(a["image"], b["image"])  # both frames of a clip: one draw
+        x1, y1, x2, y2 = a["boxes"][0].round().int().tolist()
+        object_colours.append(a["image"][:, (y1 + y2) // 2, (x1 + x2) // 2])
+    assert len({tuple(c.mul(255).round().int().tolist()) for c in object_colours}) == 4
+    background = a["image"][:, 2, 2]
+    assert background.max() < 0.02  # the black background stays black: colours, not boxes
+
+
 def test_transform_moves_boxes_with_the_pixels(tmp_path):
     index = make_index(tmp_path, num_frames=1)
     torch.manual_seed(3)
