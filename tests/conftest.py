@@ -30,6 +30,7 @@ def tiny_overrides(data_dir: Path, output_dir: Path | None = None) -> list[str]:
     overrides = [
         f"paths.data_dir={data_dir}", *TINY_WORLD, "data.num_workers=0", "data.batch_size=2",
         "data.eval_batch_size=4", "~callbacks.progress_bar",
+        "data.batches_per_epoch=null",  # an epoch is one pass over the tiny world
     ]
     if output_dir is not None:
         overrides.append(f"paths.output_dir={output_dir}")
