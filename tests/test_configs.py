@@ -44,9 +44,11 @@ def test_model_overrides_change_the_built_network():
 
 
 def test_a_callback_set_to_null_is_switched_off():
-    names = lambda cfg: {type(c).__name__ for c in build_callbacks(cfg)}
-    assert "RichProgressBar" in names(compose_train(["experiment=retinatrack"]))
-    left = names(compose_train(["experiment=retinatrack", "callbacks.progress_bar=null"]))
+    def names(*overrides):
+        return {type(c).__name__ for c in build_callbacks(compose_train(["experiment=retinatrack", *overrides]))}
+
+    assert "RichProgressBar" in names()
+    left = names("callbacks.progress_bar=null")
     assert "RichProgressBar" not in left and "LearningRateMonitor" in left
 
 
