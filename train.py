@@ -57,6 +57,8 @@ def build_loggers(cfg: DictConfig) -> list:
     the multirun directory."""
     loggers = []
     for name, logger_cfg in (cfg.get("logger") or {}).items():
+        if logger_cfg is None:  # `logger.<name>=null` switches one off
+            continue
         if name == "wandb":
             logger_cfg = OmegaConf.merge(logger_cfg, {
                 "offline": "WANDB_API_KEY" not in os.environ,

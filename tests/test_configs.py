@@ -9,7 +9,7 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.utils import instantiate
 
 from conftest import CONF, compose_train, tiny_overrides
-from train import build_callbacks, train
+from train import build_callbacks, build_loggers, train
 
 EXPERIMENTS = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
 
@@ -50,6 +50,16 @@ def test_a_callback_set_to_null_is_switched_off():
     assert "RichProgressBar" in names()
     left = names("callbacks.progress_bar=null")
     assert "RichProgressBar" not in left and "LearningRateMonitor" in left
+
+
+def test_a_logger_set_to_null_is_switched_off(tmp_path):
+    def names(*overrides):
+        cfg = compose_train(["logger=many", f"paths.output_dir={tmp_path}", *overrides])
+        return {type(logger).__name__ for logger in build_loggers(cfg)}
+
+    assert {"CSVLogger", "TensorBoardLogger"} <= names("logger.wandb=null")
+    assert "WandbLogger" not in names("logger.wandb=null")
+    assert names("logger.wandb=null", "logger.tensorboard=null") == {"CSVLogger"}
 
 
 def test_colour_jitter_override_reaches_the_training_transform(data_dir):
