@@ -46,7 +46,9 @@ from eval.mot import evaluate_mot, format_table
 from eval.mot_io import frame_tracks_to_mot_rows, video_to_mot_rows, write_mot_txt
 from lightning_modules.common.run_record import describe_index, file_sha256, write_run_record
 from trackers import track_sequence
+from trackers.detection_sources import class_agnostic_nms
 from trackers.detections_io import load_sequence_detections, save_sequence_detections
+from trackers.types import Detections
 
 log = logging.getLogger("track")
 
@@ -192,6 +194,14 @@ def summary_table(detection: dict, trackers: dict[str, dict]) -> str:
     return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in [header, *rows])
 
 
+def tracker_input(dets: Detections, cfg: DictConfig) -> Detections:
+    """One frame's detections as every tracker receives them: after class-agnostic NMS
+    when ``tracking_nms_iou`` is set (COCO AP is scored before it, on all detections)."""
+    if cfg.get("tracking_nms_iou") is None:
+        return dets
+    return class_agnostic_nms(dets, cfg.tracking_nms_iou)
+
+
 def track(cfg: DictConfig) -> dict | None:
     """Detect, track, evaluate and write the results; returns the metrics on rank 0 and
     ``None`` on the other ranks (they only detect their videos)."""
@@ -227,7 +237,7 @@ def track(cfg: DictConfig) -> dict | None:
         results = {}
         for video in index.videos:
             frames = predictions.get(video.name, [])
-            tracks = track_sequence(tracker, [f["detections"] for f in frames])
+            tracks = track_sequence(tracker, [tracker_input(f["detections"], cfg) for f in frames])
             rows = frame_tracks_to_mot_rows(tracks, [f["frame_index"] + 1 for f in frames], class_ids)
             write_mot_txt(output_dir / name / f"{video.name}.txt", rows)
             results[video.name] = rows

@@ -1,4 +1,5 @@
-"""Joining the detections of several detectors (sources) of one frame.
+"""Preparing one frame's detections for a tracker: joining the detections of several
+detectors (sources), and class-agnostic NMS.
 
 Source ``s``'s row ``i`` becomes row ``offsets[s] + i`` of the joined detections, with
 ``offsets = [0, len(source_0), len(source_0) + len(source_1), ...]``: trackers that take
@@ -10,9 +11,10 @@ from typing import Sequence
 
 import numpy as np
 
+from trackers.matching import box_iou
 from trackers.types import Detections
 
-__all__ = ["concatenate_detections"]
+__all__ = ["class_agnostic_nms", "concatenate_detections"]
 
 
 def concatenate_detections(parts: Sequence[Detections]) -> Detections:
@@ -40,3 +42,21 @@ def concatenate_detections(parts: Sequence[Detections]) -> Detections:
         embeddings=embeddings,
         masks=masks,
     )
+
+
+def class_agnostic_nms(dets: Detections, iou_threshold: float) -> Detections:
+    """The rows of ``dets`` that survive NMS across labels, in their original order.
+
+    A multi-class detector with per-class sigmoids (RetinaNet, RetinaTrack) can report one
+    object under several labels (class-wise NMS keeps them all); a tracker would then see
+    two objects. Greedily from the highest score, a row is dropped when a kept row of any
+    label overlaps it with box IoU ``> iou_threshold`` (torchvision's ``nms`` rule).
+    Embeddings and masks follow their rows.
+    """
+    order = np.argsort(-dets.scores, kind="stable")
+    iou = box_iou(dets.boxes[order], dets.boxes[order])
+    suppressed = np.zeros(len(order), bool)
+    for i in range(len(order)):
+        if not suppressed[i]:
+            suppressed[i + 1:] |= iou[i, i + 1:] > iou_threshold
+    return dets.select(np.sort(order[~suppressed]))
