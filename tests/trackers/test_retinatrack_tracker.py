@@ -72,6 +72,13 @@ def test_cosine_gate_forbids_match_even_at_iou_one():
     # a custom epsilon moves the gate
     out = track_sequence(RetinaTrackTracker(epsilon=0.3), [dets([box(0)], [A]), dets([box(0)], [unit(cos_deg(0.4))])])
     assert out[1].track_ids.tolist() == [1]
+    # epsilon -1 (make demo's setting) switches the gate off: opposite embeddings still match
+    # on IoU; among two candidates the higher IoU + cos wins
+    out = track_sequence(RetinaTrackTracker(epsilon=-1.0), [dets([box(0)], [A]), dets([box(0)], [unit(180)])])
+    assert out[1].track_ids.tolist() == [1]
+    out = track_sequence(RetinaTrackTracker(epsilon=-1.0),
+                         [dets([box(0)], [A]), dets([box(2), box(0, 30)], [unit(180), A])])
+    assert ids_by_det(out[1]) == {0: 2, 1: 1}  # far look-alike 0 + 1 beats overlapping 0.67 - 1
 
 
 def test_far_away_match_by_appearance_alone():
