@@ -194,18 +194,25 @@ def summary_table(detection: dict, trackers: dict[str, dict]) -> str:
     return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in [header, *rows])
 
 
-def tracker_input(dets: Detections, cfg: DictConfig) -> Detections:
+def tracking_nms_iou(cfg: DictConfig) -> float | None:
+    """``cfg.tracking_nms_iou`` checked before any work: a box IoU in [0, 1], or None."""
+    threshold = cfg.tracking_nms_iou
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"tracking_nms_iou must be a box IoU in [0, 1] or null, got {threshold!r}")
+    return threshold
+
+
+def tracker_input(dets: Detections, nms_iou: float | None) -> Detections:
     """One frame's detections as every tracker receives them: after class-agnostic NMS
-    when ``tracking_nms_iou`` is set (COCO AP is scored before it, on all detections)."""
-    if cfg.get("tracking_nms_iou") is None:
-        return dets
-    return class_agnostic_nms(dets, cfg.tracking_nms_iou)
+    at box IoU ``nms_iou`` unless it is None (COCO AP is scored before, on all detections)."""
+    return dets if nms_iou is None else class_agnostic_nms(dets, nms_iou)
 
 
 def track(cfg: DictConfig) -> dict | None:
     """Detect, track, evaluate and write the results; returns the metrics on rank 0 and
     ``None`` on the other ranks (they only detect their videos)."""
     output_dir = Path(cfg.paths.output_dir)
+    nms_iou = tracking_nms_iou(cfg)
     module, saved = load_model(cfg.ckpt_path)
     checkpoint_sha256 = file_sha256(cfg.ckpt_path)
     data_cfg = OmegaConf.to_container(cfg.data, resolve=True) if cfg.data is not None else saved["data"]
@@ -229,6 +236,8 @@ def track(cfg: DictConfig) -> dict | None:
     ground_truth = {video.name: video_to_mot_rows(video, class_ids) for video in index.videos}
     tracker_results = {}
     has_embeddings = getattr(module.net, "embedding_dim", 0) > 0
+    tracker_frames = {video.name: [tracker_input(f["detections"], nms_iou) for f in predictions.get(video.name, [])]
+                      for video in index.videos}
     for name, tracker_cfg in selected_trackers(cfg).items():
         tracker = instantiate(tracker_cfg)
         if tracker.requires_embeddings and not has_embeddings:
@@ -237,7 +246,7 @@ def track(cfg: DictConfig) -> dict | None:
         results = {}
         for video in index.videos:
             frames = predictions.get(video.name, [])
-            tracks = track_sequence(tracker, [tracker_input(f["detections"], cfg) for f in frames])
+            tracks = track_sequence(tracker, tracker_frames[video.name])
             rows = frame_tracks_to_mot_rows(tracks, [f["frame_index"] + 1 for f in frames], class_ids)
             write_mot_txt(output_dir / name / f"{video.name}.txt", rows)
             results[video.name] = rows

@@ -5,11 +5,13 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from conftest import run_cli, tiny_overrides
 from eval.mot_io import read_mot_txt
+from trackers.matching import box_iou
 from lightning_modules.common.run_record import file_sha256
 
 # 2 train videos x 10 frames, clip stride 2 -> 16 clips -> 8 steps per epoch at batch 2.
@@ -179,6 +181,22 @@ def test_tracker_sweep_replays_cached_detections(trained_run, data_dir, tmp_path
     # same detections and tracker settings as the first run's IoU tracker -> same rows
     assert (jobs[0] / "iou" / video).read_text() == (first / "iou" / video).read_text()
     assert len(read_mot_txt(jobs[1] / "iou" / video)) > len(read_mot_txt(jobs[0] / "iou" / video))
+
+
+def test_tracking_nms_thins_what_the_trackers_receive(trained_run, data_dir, tmp_path):
+    common = [f"ckpt_path={trained_run / 'checkpoints' / 'last.ckpt'}", "accelerator=cpu", "tracker=iou",
+              "tracker.min_score=0.0", f"paths.data_dir={data_dir}", f"paths.cache_dir={tmp_path / 'cache'}"]
+    video = Path("iou") / "synth_val_0000.txt"
+    run_cli("track.py", *common, f"hydra.run.dir={tmp_path / 'all'}")
+    run_cli("track.py", *common, "tracking_nms_iou=0.0", f"hydra.run.dir={tmp_path / 'nms'}")
+    all_rows, nms_rows = read_mot_txt(tmp_path / "all" / video), read_mot_txt(tmp_path / "nms" / video)
+    assert 0 < len(nms_rows) < len(all_rows)
+    # at IoU 0 no two boxes a tracker received in one frame overlap
+    for frame in np.unique(nms_rows[:, 0]):
+        xywh = nms_rows[nms_rows[:, 0] == frame, 2:6]
+        boxes = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], 1)
+        iou = box_iou(boxes, boxes)
+        assert (iou[~np.eye(len(boxes), dtype=bool)] == 0).all()
 
 
 def test_track_split_override_evaluates_that_split(trained_run, data_dir, tmp_path):

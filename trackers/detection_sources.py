@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-from trackers.matching import box_iou
+from trackers.matching import box_iou, greedy_nms
 from trackers.types import Detections
 
 __all__ = ["class_agnostic_nms", "concatenate_detections"]
@@ -53,10 +53,4 @@ def class_agnostic_nms(dets: Detections, iou_threshold: float) -> Detections:
     label overlaps it with box IoU ``> iou_threshold`` (torchvision's ``nms`` rule).
     Embeddings and masks follow their rows.
     """
-    order = np.argsort(-dets.scores, kind="stable")
-    iou = box_iou(dets.boxes[order], dets.boxes[order])
-    suppressed = np.zeros(len(order), bool)
-    for i in range(len(order)):
-        if not suppressed[i]:
-            suppressed[i + 1:] |= iou[i, i + 1:] > iou_threshold
-    return dets.select(np.sort(order[~suppressed]))
+    return dets.select(greedy_nms(box_iou(dets.boxes, dets.boxes), dets.scores, iou_threshold))

@@ -14,7 +14,7 @@ import numpy as np
 from pycocotools import mask as mask_utils
 
 from trackers.detection_sources import concatenate_detections
-from trackers.matching import mask_iou
+from trackers.matching import greedy_nms, mask_iou
 from trackers.types import Detections
 
 __all__ = ["exclusive_masks", "fuse_mask_detections", "iom_nms", "mask_iom"]
@@ -36,15 +36,7 @@ def mask_iom(a: Sequence[dict], b: Sequence[dict]) -> np.ndarray:
 def iom_nms(masks: Sequence[dict], scores: np.ndarray, iom_threshold: float) -> np.ndarray:
     """Greedy NMS on IoM: visiting masks by descending score, keep a mask unless its IoM
     with an already kept mask exceeds ``iom_threshold``. Returns kept indices, ascending."""
-    iom = mask_iom(masks, masks)
-    suppressed = np.zeros(len(masks), bool)
-    keep = []
-    for i in np.argsort(-np.asarray(scores), kind="stable").tolist():
-        if suppressed[i]:
-            continue
-        keep.append(i)
-        suppressed |= iom[i] > iom_threshold
-    return np.sort(np.asarray(keep, np.int64))
+    return greedy_nms(mask_iom(masks, masks), scores, iom_threshold)
 
 
 def exclusive_masks(masks: Sequence[dict], scores: np.ndarray) -> list[dict]:

@@ -1,4 +1,5 @@
-"""Shared building blocks of online trackers: box/mask IoU, cosine similarity, assignments.
+"""Shared building blocks of online trackers: box/mask IoU, cosine similarity, assignments,
+non-maximum suppression.
 
 Everything here is vectorised numpy (plus scipy for the Hungarian algorithm and
 pycocotools for RLE masks); no torch.
@@ -26,6 +27,7 @@ __all__ = [
     "paired_box_iou",
     "cosine_similarity",
     "greedy_assignment",
+    "greedy_nms",
     "hungarian_assignment",
     "mask_iou",
     "unit_rows",
@@ -200,6 +202,21 @@ def hungarian_assignment(
     rows, cols = linear_sum_assignment(np.where(mask, cost, big))
     keep = mask[rows, cols]
     return live_rows[rows[keep]].astype(np.int64), live_cols[cols[keep]].astype(np.int64)
+
+
+def greedy_nms(overlap: np.ndarray, scores: np.ndarray, threshold: float) -> np.ndarray:
+    """Greedy non-maximum suppression on a precomputed ``(N, N)`` overlap matrix (box IoU,
+    mask IoM, ...): visiting rows by descending ``scores (N,)`` (ties: lower index first),
+    keep a row unless its overlap with an already kept row exceeds ``threshold``.
+    Returns the kept indices, int64, ascending."""
+    suppressed = np.zeros(len(scores), bool)
+    keep = []
+    for i in np.argsort(-np.asarray(scores), kind="stable").tolist():
+        if suppressed[i]:
+            continue
+        keep.append(i)
+        suppressed |= overlap[i] > threshold
+    return np.sort(np.asarray(keep, np.int64))
 
 
 def unmatched(n: int, matched: np.ndarray) -> np.ndarray:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from omegaconf import OmegaConf
 from torchvision.ops import nms
@@ -53,7 +54,9 @@ def test_empty_frame_passes_through():
 
 
 def test_track_py_applies_it_only_when_configured():
-    from track import tracker_input
+    from track import tracker_input, tracking_nms_iou
 
-    assert len(tracker_input(frame(), OmegaConf.create({"tracking_nms_iou": None}))) == 4
-    assert len(tracker_input(frame(), OmegaConf.create({"tracking_nms_iou": 0.7}))) == 3
+    assert len(tracker_input(frame(), tracking_nms_iou(OmegaConf.create({"tracking_nms_iou": None})))) == 4
+    assert len(tracker_input(frame(), tracking_nms_iou(OmegaConf.create({"tracking_nms_iou": 0.7})))) == 3
+    with pytest.raises(ValueError, match="tracking_nms_iou must be a box IoU"):
+        tracking_nms_iou(OmegaConf.create({"tracking_nms_iou": 1.5}))
