@@ -13,8 +13,8 @@ from torchvision.transforms import v2
 PER_BOX_KEYS = ("labels", "track_ids", "iscrowd")
 
 class FrameTransform:
-    """Random crop + horizontal flip (+ optional colour jitter) for training, and resize
-    to a fixed size.
+    """Random crop + horizontal flip (+ optional zoom-out and colour jitter) for training,
+    and resize to a fixed size.
 
     Args:
         size: output ``(height, width)``; every image of a batch gets this size.
@@ -25,17 +25,23 @@ class FrameTransform:
             are dropped; objects cropped away are not annotation loss.
         color_jitter: optional ``torchvision.transforms.v2.ColorJitter`` arguments
             (brightness, contrast, saturation, hue), drawn once per clip (training only).
+        zoom_out: optional SSD-style zoom-out before the crop (training only):
+            ``{"side_range": [1.0, s], "p": p}`` places the image, with probability ``p``,
+            on a canvas ``U(1, s)`` times its size filled with ``fill`` (0..255, default
+            mid-grey; masks 0), so objects shrink by up to ``s`` after the resize.
     """
 
     def __init__(
         self, size: tuple[int, int] = (128, 128), train: bool = False, flip_prob: float = 0.5,
         crop_scale: tuple[float, float] = (0.6, 1.0), min_box_size: float = 2.0,
-        color_jitter: dict | None = None,
+        color_jitter: dict | None = None, zoom_out: dict | None = None,
     ) -> None:
         self.size = tuple(size)
         self.min_box_size = min_box_size
         steps: list = [v2.ToImage()]
         if train:
+            if zoom_out:
+                steps.append(_zoom_out(**zoom_out))
             steps += [
                 v2.RandomResizedCrop(self.size, scale=tuple(crop_scale), ratio=(0.75, 1.333), antialias=True),
                 v2.RandomHorizontalFlip(flip_prob),
@@ -80,6 +86,11 @@ class FrameTransform:
                 result["masks"] = item["masks"].as_subclass(torch.Tensor)[keep]
             out.append(result)
         return out
+
+
+def _zoom_out(side_range: tuple[float, float], p: float = 0.5, fill: int = 128) -> v2.RandomZoomOut:
+    fill_by_type = {tv_tensors.Image: fill, tv_tensors.Mask: 0, "others": 0}
+    return v2.RandomZoomOut(fill=fill_by_type, side_range=tuple(side_range), p=p)
 
 
 def _image_size(image) -> tuple[int, int]:

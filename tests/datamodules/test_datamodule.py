@@ -83,6 +83,22 @@ def test_transform_moves_boxes_with_the_pixels(tmp_path):
     assert red.sum() < 1.2 * red[y1:y2, x1:x2].sum()
 
 
+def test_zoom_out_shrinks_objects_and_their_boxes_alike(tmp_path):
+    index = make_index(tmp_path, num_frames=1, size=(48, 64))
+    plain = FrameDataset(index, FrameTransform((48, 64), train=True, flip_prob=0.0, crop_scale=(1.0, 1.0)))
+    zoomed = FrameDataset(index, FrameTransform((48, 64), train=True, flip_prob=0.0, crop_scale=(1.0, 1.0),
+                                                zoom_out={"side_range": [2.0, 2.0], "p": 1.0}))
+    (before,), (after,) = plain[0], zoomed[0]
+    size_before = before["boxes"][0, 2:] - before["boxes"][0, :2]
+    size_after = after["boxes"][0, 2:] - after["boxes"][0, :2]
+    assert torch.allclose(size_after, size_before / 2, atol=0.5)
+    red = after["image"][0] - after["image"][1]
+    x1, y1, x2, y2 = after["boxes"][0].round().int().tolist()
+    assert red[y1 + 1:y2 - 1, x1 + 1:x2 - 1].mean() > 0.8  # the box follows the object
+    grey = after["image"].permute(1, 2, 0).reshape(-1, 3)
+    assert ((grey - 128 / 255).abs().max(1).values < 0.02).float().mean() > 0.5  # 3/4 is canvas
+
+
 def test_eval_transform_resizes_boxes(tmp_path):
     index = make_index(tmp_path, num_frames=1, size=(48, 64))
     (sample,) = FrameDataset(index, FrameTransform((24, 32)))[0]
