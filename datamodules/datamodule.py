@@ -70,7 +70,7 @@ class TrackingDataModule(L.LightningDataModule):
         num_workers: DataLoader worker processes (images are decoded there).
         image_size: network input ``(height, width)``.
         augment: :class:`FrameTransform` options for training (flip_prob, crop_scale,
-            color_jitter, zoom_out).
+            color_jitter, zoom_out, vflip_prob, rot90_prob, blur).
         crop_augment: :class:`CropTransform` options for identity crops (flip_prob, pad,
             erase_prob).
         root: the dataset root as distributed (data configs pass it to their sources as

@@ -13,8 +13,8 @@ from torchvision.transforms import v2
 PER_BOX_KEYS = ("labels", "track_ids", "iscrowd")
 
 class FrameTransform:
-    """Random crop + horizontal flip (+ optional zoom-out and colour jitter) for training,
-    and resize to a fixed size.
+    """Random crop + horizontal flip (+ optional zoom-out, quarter turns, vertical flip,
+    colour jitter and blur) for training, and resize to a fixed size.
 
     Args:
         size: output ``(height, width)``; every image of a batch gets this size.
@@ -29,12 +29,20 @@ class FrameTransform:
             ``{"side_range": [1.0, s], "p": p}`` places the image, with probability ``p``,
             on a canvas ``U(1, s)`` times its size filled with ``fill`` (0..255, default
             mid-grey; masks 0), so objects shrink by up to ``s`` after the resize.
+        vflip_prob: probability of a vertical flip (training only; 0 = none).
+        rot90_prob: probability of a quarter turn (training only; needs a square
+            ``size``). With both flips at 0.5 and this at 0.5 every one of the eight
+            symmetries of the square is equally likely.
+        blur: optional ``torchvision.transforms.v2.GaussianBlur`` arguments plus ``p``,
+            the probability of blurring (training only), e.g. ``{"kernel_size": 5,
+            "sigma": [0.1, 2.0], "p": 0.5}``: smooths away fine texture, keeps outlines.
     """
 
     def __init__(
         self, size: tuple[int, int] = (128, 128), train: bool = False, flip_prob: float = 0.5,
         crop_scale: tuple[float, float] = (0.6, 1.0), min_box_size: float = 2.0,
         color_jitter: dict | None = None, zoom_out: dict | None = None,
+        vflip_prob: float = 0.0, rot90_prob: float = 0.0, blur: dict | None = None,
     ) -> None:
         self.size = tuple(size)
         self.min_box_size = min_box_size
@@ -46,8 +54,18 @@ class FrameTransform:
                 v2.RandomResizedCrop(self.size, scale=tuple(crop_scale), ratio=(0.75, 1.333), antialias=True),
                 v2.RandomHorizontalFlip(flip_prob),
             ]
+            if vflip_prob:
+                steps.append(v2.RandomVerticalFlip(vflip_prob))
+            if rot90_prob:
+                if self.size[0] != self.size[1]:
+                    raise ValueError(f"rot90_prob needs a square size, got {self.size}")
+                steps.append(v2.RandomApply([v2.RandomRotation((90, 90))], p=rot90_prob))
             if color_jitter:
                 steps.append(v2.ColorJitter(**color_jitter))
+            if blur:
+                blur = dict(blur)
+                probability = blur.pop("p", 0.5)
+                steps.append(v2.RandomApply([v2.GaussianBlur(**blur)], p=probability))
         else:
             steps += [v2.Resize(self.size, antialias=True)]
         steps += [v2.ToDtype(torch.float32, scale=True)]

@@ -99,6 +99,36 @@ def test_zoom_out_shrinks_objects_and_their_boxes_alike(tmp_path):
     assert ((grey - 128 / 255).abs().max(1).values < 0.02).float().mean() > 0.5  # 3/4 is canvas
 
 
+def test_quarter_turn_and_vertical_flip_move_boxes_with_the_pixels(tmp_path):
+    index = make_index(tmp_path, num_frames=1, size=(48, 48))
+    transform = FrameTransform((48, 48), train=True, flip_prob=0.0, crop_scale=(1.0, 1.0),
+                               vflip_prob=1.0, rot90_prob=1.0)
+    (sample,) = FrameDataset(index, transform)[0]
+    x1, y1, x2, y2 = sample["boxes"][0].round().int().tolist()
+    assert (x2 - x1, y2 - y1) == (20, 16)  # the 16 x 20 (w x h) object lies on its side
+    red = sample["image"][0] - sample["image"][1]
+    assert red[y1:y2, x1:x2].min() > 0.8 and red.sum() == pytest.approx(red[y1:y2, x1:x2].sum())
+
+
+def test_quarter_turns_need_a_square_input():
+    with pytest.raises(ValueError, match="square"):
+        FrameTransform((48, 64), train=True, rot90_prob=0.5)
+
+
+def test_blur_softens_edges_alike_in_both_frames_and_keeps_boxes(tmp_path):
+    index = make_index(tmp_path, num_frames=2, same_image=True)
+    options = dict(train=True, flip_prob=0.0, crop_scale=(1.0, 1.0))
+    sharp = ClipDataset(index, FrameTransform((48, 64), **options), stride=1)[0]
+    blurred = ClipDataset(index, FrameTransform(
+        (48, 64), blur={"kernel_size": 5, "sigma": [1.5, 1.5], "p": 1.0}, **options), stride=1)[0]
+    assert torch.equal(blurred[0]["image"], blurred[1]["image"])
+    assert torch.equal(blurred[0]["boxes"], sharp[0]["boxes"])
+    edge_row = 20  # the object spans columns 4..19; column 19 is its right edge
+    assert sharp[0]["image"][0, edge_row, 19] > 0.95 and sharp[0]["image"][0, edge_row, 20] < 0.05
+    assert 0.6 < blurred[0]["image"][0, edge_row, 19] < 0.9
+    assert 0.1 < blurred[0]["image"][0, edge_row, 20] < 0.4
+
+
 def test_eval_transform_resizes_boxes(tmp_path):
     index = make_index(tmp_path, num_frames=1, size=(48, 64))
     (sample,) = FrameDataset(index, FrameTransform((24, 32)))[0]
