@@ -69,8 +69,8 @@ class TrackingDataModule(L.LightningDataModule):
         eval_batch_size: frames per evaluation batch.
         num_workers: DataLoader worker processes (images are decoded there).
         image_size: network input ``(height, width)``.
-        augment: :class:`FrameTransform` options for training (flip_prob, crop_scale,
-            color_jitter, zoom_out, vflip_prob, rot90_prob, blur).
+        augment: :class:`FrameTransform` keyword options for training (flip_prob,
+            crop_scale, ...; the class documents them all).
         crop_augment: :class:`CropTransform` options for identity crops (flip_prob, pad,
             erase_prob).
         root: the dataset root as distributed (data configs pass it to their sources as

@@ -63,9 +63,7 @@ class FrameTransform:
             if color_jitter:
                 steps.append(v2.ColorJitter(**color_jitter))
             if blur:
-                blur = dict(blur)
-                probability = blur.pop("p", 0.5)
-                steps.append(v2.RandomApply([v2.GaussianBlur(**blur)], p=probability))
+                steps.append(_blur(**blur))
         else:
             steps += [v2.Resize(self.size, antialias=True)]
         steps += [v2.ToDtype(torch.float32, scale=True)]
@@ -109,6 +107,10 @@ class FrameTransform:
 def _zoom_out(side_range: tuple[float, float], p: float = 0.5, fill: int = 128) -> v2.RandomZoomOut:
     fill_by_type = {tv_tensors.Image: fill, tv_tensors.Mask: 0, "others": 0}
     return v2.RandomZoomOut(fill=fill_by_type, side_range=tuple(side_range), p=p)
+
+
+def _blur(p: float = 0.5, **gaussian_blur) -> v2.RandomApply:
+    return v2.RandomApply([v2.GaussianBlur(**gaussian_blur)], p=p)
 
 
 def _image_size(image) -> tuple[int, int]:
