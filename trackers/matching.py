@@ -29,6 +29,7 @@ __all__ = [
     "greedy_assignment",
     "greedy_nms",
     "hungarian_assignment",
+    "low_score_association",
     "mask_iou",
     "unit_rows",
     "unmatched",
@@ -217,6 +218,31 @@ def greedy_nms(overlap: np.ndarray, scores: np.ndarray, threshold: float) -> np.
         keep.append(i)
         suppressed |= overlap[i] > threshold
     return np.sort(np.asarray(keep, np.int64))
+
+
+def low_score_association(
+    track_boxes: np.ndarray, track_labels: np.ndarray, matched_tracks: np.ndarray,
+    det_boxes: np.ndarray, det_labels: np.ndarray, iou_threshold: float, class_aware: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """ByteTrack's second association (Zhang et al., ECCV 2022): the tracks that the first
+    association left unmatched are matched greedily, by box IoU alone, to low-score
+    detections (appearance of a half-hidden object is unreliable, its box still overlaps).
+
+    Args:
+        track_boxes: ``(T, 4)`` each live track's last box; ``track_labels (T,)``.
+        matched_tracks: rows of the tracks the first association matched (left out here).
+        det_boxes: ``(N, 4)`` the low-score detections; ``det_labels (N,)``.
+        iou_threshold: pairs need ``IoU >= iou_threshold`` (ByteTrack: 0.5).
+        class_aware: pairs need equal labels.
+
+    Returns:
+        ``(track rows, detection rows)`` int64, into ``track_boxes`` and ``det_boxes``.
+    """
+    free = unmatched(len(track_boxes), matched_tracks)
+    iou = box_iou(track_boxes[free], det_boxes)
+    valid = track_labels[free][:, None] == det_labels[None, :] if class_aware else None
+    rows, cols = greedy_assignment(iou, valid, min_score=iou_threshold)
+    return free[rows], cols
 
 
 def unmatched(n: int, matched: np.ndarray) -> np.ndarray:

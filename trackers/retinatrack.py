@@ -20,6 +20,11 @@ Per frame:
    ``birth_score`` set, only those scoring at least that: ByteTrack's rule, not in the
    paper); a track not matched for more than ``max_age`` consecutive frames is deleted.
 
+With ``low_score`` set (ours, not in the paper), a second association follows step 3:
+detections scoring in ``[low_score, score_threshold)`` are matched by box IoU alone to
+the tracks still unmatched (ByteTrack's, :func:`~trackers.matching.low_score_association`)
+and extend them like any match; they never start tracks.
+
 Interpretation notes (the paper leaves these open or terse):
 
 - "IoU truncated at 0.4" is read as a *hard floor*: IoU values below ``iou_truncation``
@@ -43,7 +48,7 @@ from __future__ import annotations
 import numpy as np
 
 from trackers.base import OnlineTracker
-from trackers.matching import greedy_assignment, paired_box_iou, unit_rows
+from trackers.matching import greedy_assignment, low_score_association, paired_box_iou, unit_rows
 from trackers.types import Detections, FrameTracks
 
 __all__ = ["RetinaTrackTracker"]
@@ -65,6 +70,10 @@ class RetinaTrackTracker(OnlineTracker):
         birth_score: detections with ``score < birth_score`` extend tracks but start none
             (``None``: every kept detection may start a track).
         class_aware: forbid matching across labels.
+        low_score: detections with ``low_score <= score < score_threshold`` (among the
+            top-k) are matched, by IoU with each track's last box alone, to the tracks the
+            first association left unmatched, and start none (``None``: off).
+        low_iou_threshold: minimum IoU of that second association (ByteTrack: 0.5).
 
     ``update`` raises ``ValueError`` if a non-empty ``Detections`` has ``embeddings=None``
     (a frame without detections needs no embeddings).
@@ -84,6 +93,8 @@ class RetinaTrackTracker(OnlineTracker):
         max_age: int = 40,
         birth_score: float | None = None,
         class_aware: bool = True,
+        low_score: float | None = None,
+        low_iou_threshold: float = 0.5,
     ) -> None:
         super().__init__()
         if history < 1:
@@ -102,6 +113,8 @@ class RetinaTrackTracker(OnlineTracker):
         self.max_age = int(max_age)
         self.birth_score = None if birth_score is None else float(birth_score)
         self.class_aware = bool(class_aware)
+        self.low_score = None if low_score is None else float(low_score)
+        self.low_iou_threshold = float(low_iou_threshold)
         self.reset()
 
     def reset(self) -> None:
@@ -121,10 +134,15 @@ class RetinaTrackTracker(OnlineTracker):
         """Number of live tracks."""
         return len(self._ids)
 
-    def _select(self, dets: Detections) -> np.ndarray:
-        """Indices (into ``dets``) of the top-k detections with score >= threshold."""
+    def _select(self, dets: Detections) -> tuple[np.ndarray, np.ndarray]:
+        """Indices (into ``dets``) of the top-k detections with score >= threshold, and of
+        those in ``[low_score, score_threshold)`` (empty without ``low_score``)."""
         order = np.argsort(-dets.scores, kind="stable")[: self.top_k]
-        return order[dets.scores[order] >= self.score_threshold]
+        scores = dets.scores[order]
+        high = order[scores >= self.score_threshold]
+        if self.low_score is None:
+            return high, order[:0]
+        return high, order[(scores >= self.low_score) & (scores < self.score_threshold)]
 
     def similarity(self, boxes: np.ndarray, embs: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Track-to-detection similarity ``S`` and the validity mask, both ``(T, N)``, for
@@ -164,7 +182,7 @@ class RetinaTrackTracker(OnlineTracker):
                 "RetinaTrackTracker needs appearance embeddings: got Detections with "
                 "embeddings=None (use IoUTracker for box-only tracking)"
             )
-        keep = self._select(dets)
+        keep, low = self._select(dets)
         boxes = dets.boxes[keep]
         labels = dets.labels[keep]
         if len(dets):
@@ -182,20 +200,30 @@ class RetinaTrackTracker(OnlineTracker):
             t_idx, d_idx = greedy_assignment(score, valid)
         else:
             t_idx = d_idx = np.zeros(0, np.int64)
+        # every match of the first and second association: track rows, detection indices
+        # and the unit embeddings they store
+        t_all, d_all, e_all = t_idx, keep[d_idx], embs[d_idx]
+        if len(low):
+            t_low, d_low = low_score_association(
+                self._hist_boxes[:, 0], self._labels, t_idx, dets.boxes[low], dets.labels[low],
+                self.low_iou_threshold, self.class_aware,
+            )
+            t_all, d_all = np.concatenate([t_idx, t_low]), np.concatenate([d_all, low[d_low]])
+            e_all = np.concatenate([e_all, unit_rows(dets.embeddings[low[d_low]])])
 
         # matched tracks: push the new observation to the front of their history
-        if len(t_idx):
-            self._hist_boxes[t_idx, 1:] = self._hist_boxes[t_idx, :-1]
-            self._hist_embs[t_idx, 1:] = self._hist_embs[t_idx, :-1]
-            self._hist_valid[t_idx, 1:] = self._hist_valid[t_idx, :-1]
-            self._hist_boxes[t_idx, 0] = boxes[d_idx]
-            self._hist_embs[t_idx, 0] = embs[d_idx]
-            self._hist_valid[t_idx, 0] = True
-            self._labels[t_idx] = labels[d_idx]
-        out_ids = self._ids[t_idx]
+        if len(t_all):
+            self._hist_boxes[t_all, 1:] = self._hist_boxes[t_all, :-1]
+            self._hist_embs[t_all, 1:] = self._hist_embs[t_all, :-1]
+            self._hist_valid[t_all, 1:] = self._hist_valid[t_all, :-1]
+            self._hist_boxes[t_all, 0] = dets.boxes[d_all]
+            self._hist_embs[t_all, 0] = e_all
+            self._hist_valid[t_all, 0] = True
+            self._labels[t_all] = dets.labels[d_all]
+        out_ids = self._ids[t_all]
         # unmatched detections start tracks; tracks unmatched too long die
         self._misses, alive, new_d, new_ids = self._after_assignment(
-            self._misses, t_idx, dets.scores[keep], d_idx, self.max_age, self.birth_score
+            self._misses, t_all, dets.scores[keep], d_idx, self.max_age, self.birth_score
         )
         k = len(new_d)
         nb = np.zeros((k, self.history, 4), np.float32)
@@ -211,8 +239,4 @@ class RetinaTrackTracker(OnlineTracker):
         self._hist_valid = np.concatenate([self._hist_valid[alive], nv])
         self.frame_index += 1
 
-        return self._output(
-            dets,
-            np.concatenate([keep[d_idx], keep[new_d]]),
-            np.concatenate([out_ids, new_ids]),
-        )
+        return self._output(dets, np.concatenate([d_all, keep[new_d]]), np.concatenate([out_ids, new_ids]))
