@@ -17,3 +17,8 @@ def dets(boxes, embs=None, *, labels=None, scores=None) -> Detections:
         labels=np.zeros(n) if labels is None else labels,
         embeddings=None if embs is None else np.asarray(embs, np.float32).reshape(n, -1),
     )
+
+
+def ids_by_det(frame_tracks) -> dict[int, int]:
+    """The track id of each detection index of one frame's ``FrameTracks``."""
+    return dict(zip(frame_tracks.det_indices.tolist(), frame_tracks.track_ids.tolist()))

@@ -3,7 +3,7 @@ import pytest
 
 from trackers import IoUTracker, RetinaTrackTracker, SortTracker, track_sequence
 from trackers.base import births
-from tracker_scenes import dets
+from tracker_scenes import dets, ids_by_det
 
 A, B = [1.0, 0.0], [0.0, 1.0]
 TRACKERS = {
@@ -15,10 +15,6 @@ TRACKERS = {
 
 def box(x, y=0.0, size=40.0):
     return [x, y, x + size, y + size]
-
-
-def ids_by_det(ft):
-    return dict(zip(ft.det_indices.tolist(), ft.track_ids.tolist()))
 
 
 def low_score_scene():

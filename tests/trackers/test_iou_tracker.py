@@ -3,16 +3,11 @@ import pytest
 
 from trackers import IoUTracker, track_sequence
 from trackers.types import Detections
-from tracker_scenes import dets
+from tracker_scenes import dets, ids_by_det
 
 
 def box(x, y=0.0, w=10.0, h=10.0):
     return [x, y, x + w, y + h]
-
-
-def ids_by_det(ft):
-    """track id of each detection index."""
-    return dict(zip(ft.det_indices.tolist(), ft.track_ids.tolist()))
 
 
 def test_slow_objects_keep_ids():

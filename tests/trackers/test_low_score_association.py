@@ -6,7 +6,7 @@ import pytest
 
 from trackers import IoUTracker, RetinaTrackTracker, track_sequence
 from trackers.matching import low_score_association
-from tracker_scenes import dets
+from tracker_scenes import dets, ids_by_det
 
 A, B = [1.0, 0.0], [0.0, 1.0]
 # max_age=0: a track that misses one frame is gone, so every extension shows in the ids
@@ -18,10 +18,6 @@ TRACKERS = {
 
 def box(x, y=0.0, size=40.0):
     return [x, y, x + size, y + size]
-
-
-def ids_by_det(ft):
-    return dict(zip(ft.det_indices.tolist(), ft.track_ids.tolist()))
 
 
 def half_hidden_scene():

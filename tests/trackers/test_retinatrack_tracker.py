@@ -3,7 +3,7 @@ import pytest
 
 from trackers import IoUTracker, RetinaTrackTracker, track_sequence
 from trackers.types import Detections
-from tracker_scenes import dets
+from tracker_scenes import dets, ids_by_det
 
 
 def unit(deg):
@@ -13,10 +13,6 @@ def unit(deg):
 
 def box(x, y=0.0, w=10.0, h=10.0):
     return [x, y, x + w, y + h]
-
-
-def ids_by_det(ft):
-    return dict(zip(ft.det_indices.tolist(), ft.track_ids.tolist()))
 
 
 A, B = [1.0, 0.0], [0.0, 1.0]
