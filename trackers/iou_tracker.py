@@ -6,8 +6,9 @@ similarity between tracks and detections is their IoU; pairs are matched greedil
 agree). Unmatched detections start new tracks (with ``birth_score`` set, only those
 scoring at least that). With ``low_score`` set, detections scoring in
 ``[low_score, min_score)`` may extend the tracks left unmatched (ByteTrack's second
-association, :func:`~trackers.matching.low_score_association`). No motion model and no appearance, so an object that moves
-further than its own size between frames gets a new id.
+association, :func:`~trackers.matching.low_score_association`). No motion model and no
+appearance, so an object that moves further than its own size between frames gets a new
+id.
 """
 from __future__ import annotations
 
@@ -79,15 +80,13 @@ class IoUTracker(OnlineTracker):
         iou = box_iou(self._boxes, boxes)
         valid = self._labels[:, None] == labels[None, :] if self.class_aware else None
         t_idx, d_idx = greedy_assignment(iou, valid, min_score=self.iou_threshold)
-        # (track row, detection index) of every match, first and second association
-        t_all, d_all = t_idx, keep[d_idx]
+        t_all, d_all = t_idx, keep[d_idx]  # every match: track rows, detection indices
         if self.low_score is not None:
             low = np.flatnonzero((dets.scores >= self.low_score) & (dets.scores < self.min_score))
-            t_low, d_low = low_score_association(
-                self._boxes, self._labels, t_idx, dets.boxes[low], dets.labels[low],
+            t_all, d_all = low_score_association(
+                self._boxes, self._labels, (t_all, d_all), dets.boxes, dets.labels, low,
                 self.low_iou_threshold, self.class_aware,
             )
-            t_all, d_all = np.concatenate([t_idx, t_low]), np.concatenate([d_all, low[d_low]])
 
         # matched tracks take the detection's box (and label)
         self._boxes[t_all] = dets.boxes[d_all]

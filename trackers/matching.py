@@ -221,8 +221,9 @@ def greedy_nms(overlap: np.ndarray, scores: np.ndarray, threshold: float) -> np.
 
 
 def low_score_association(
-    track_boxes: np.ndarray, track_labels: np.ndarray, matched_tracks: np.ndarray,
-    det_boxes: np.ndarray, det_labels: np.ndarray, iou_threshold: float, class_aware: bool = True,
+    track_boxes: np.ndarray, track_labels: np.ndarray, matches: tuple[np.ndarray, np.ndarray],
+    det_boxes: np.ndarray, det_labels: np.ndarray, low: np.ndarray, iou_threshold: float,
+    class_aware: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """ByteTrack's second association (Zhang et al., ECCV 2022): the tracks that the first
     association left unmatched are matched greedily, by box IoU alone, to low-score
@@ -230,19 +231,22 @@ def low_score_association(
 
     Args:
         track_boxes: ``(T, 4)`` each live track's last box; ``track_labels (T,)``.
-        matched_tracks: rows of the tracks the first association matched (left out here).
-        det_boxes: ``(N, 4)`` the low-score detections; ``det_labels (N,)``.
+        matches: ``(track rows, detection indices)`` of the first association.
+        det_boxes: ``(N, 4)`` the frame's detections; ``det_labels (N,)``.
+        low: indices of the low-score detections that may be matched here.
         iou_threshold: pairs need ``IoU >= iou_threshold`` (ByteTrack: 0.5).
         class_aware: pairs need equal labels.
 
     Returns:
-        ``(track rows, detection rows)`` int64, into ``track_boxes`` and ``det_boxes``.
+        ``(track rows, detection indices)`` int64 of both associations, the first
+        association's pairs first.
     """
-    free = unmatched(len(track_boxes), matched_tracks)
-    iou = box_iou(track_boxes[free], det_boxes)
-    valid = track_labels[free][:, None] == det_labels[None, :] if class_aware else None
+    tracks, det_indices = matches
+    free = unmatched(len(track_boxes), tracks)
+    iou = box_iou(track_boxes[free], det_boxes[low])
+    valid = track_labels[free][:, None] == det_labels[low][None, :] if class_aware else None
     rows, cols = greedy_assignment(iou, valid, min_score=iou_threshold)
-    return free[rows], cols
+    return np.concatenate([tracks, free[rows]]), np.concatenate([det_indices, low[cols]]).astype(np.int64)
 
 
 def unmatched(n: int, matched: np.ndarray) -> np.ndarray:

@@ -200,16 +200,14 @@ class RetinaTrackTracker(OnlineTracker):
             t_idx, d_idx = greedy_assignment(score, valid)
         else:
             t_idx = d_idx = np.zeros(0, np.int64)
-        # every match of the first and second association: track rows, detection indices
-        # and the unit embeddings they store
-        t_all, d_all, e_all = t_idx, keep[d_idx], embs[d_idx]
+        t_all, d_all = t_idx, keep[d_idx]  # every match: track rows, detection indices
+        e_all = embs[d_idx]  # and the unit embeddings they store
         if len(low):
-            t_low, d_low = low_score_association(
-                self._hist_boxes[:, 0], self._labels, t_idx, dets.boxes[low], dets.labels[low],
+            t_all, d_all = low_score_association(
+                self._hist_boxes[:, 0], self._labels, (t_all, d_all), dets.boxes, dets.labels, low,
                 self.low_iou_threshold, self.class_aware,
             )
-            t_all, d_all = np.concatenate([t_idx, t_low]), np.concatenate([d_all, low[d_low]])
-            e_all = np.concatenate([e_all, unit_rows(dets.embeddings[low[d_low]])])
+            e_all = np.concatenate([e_all, unit_rows(dets.embeddings[d_all[len(t_idx):]])])
 
         # matched tracks: push the new observation to the front of their history
         if len(t_all):

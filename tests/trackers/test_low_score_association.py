@@ -70,8 +70,12 @@ def test_second_association_needs_overlap_and_the_class(name):
 def test_low_score_association_skips_matched_tracks_and_indexes_the_inputs():
     tracks = np.array([box(0), box(100), box(200)], np.float32)
     labels = np.zeros(3, np.int64)
-    low = np.array([box(201), box(1)], np.float32)
-    rows, cols = low_score_association(tracks, labels, np.array([0]), low, np.zeros(2, np.int64), 0.5)
-    assert rows.tolist() == [2] and cols.tolist() == [0]  # track 0 was matched already
-    rows, cols = low_score_association(tracks, labels, np.zeros(0, np.int64), low, np.zeros(2, np.int64), 0.5)
-    assert sorted(zip(rows.tolist(), cols.tolist())) == [(0, 1), (2, 0)]
+    # detection 0 (high) took track 0 in the first association; 1 and 2 are low-score
+    det_boxes = np.array([box(0), box(201), box(1)], np.float32)
+    low = np.array([1, 2])
+    first = (np.array([0]), np.array([0]))
+    rows, cols = low_score_association(tracks, labels, first, det_boxes, np.zeros(3, np.int64), low, 0.5)
+    assert rows.tolist() == [0, 2] and cols.tolist() == [0, 1]  # track 0 was matched already
+    none = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    rows, cols = low_score_association(tracks, labels, none, det_boxes, np.zeros(3, np.int64), low, 0.5)
+    assert sorted(zip(rows.tolist(), cols.tolist())) == [(0, 2), (2, 1)]
