@@ -112,9 +112,10 @@ def detect_split(module: L.LightningModule, datamodule, cfg: DictConfig) -> dict
     return by_video
 
 
-def cache_key(checkpoint_sha256: str, data_cfg: dict) -> str:
+def cache_key(checkpoint_sha256: str, data_cfg: dict, test_time_flip: bool) -> str:
     """Identity of a model's detections on a dataset split: 16 hex digits."""
-    material = json.dumps({"checkpoint": checkpoint_sha256, "data": data_cfg}, sort_keys=True, default=str)
+    material = json.dumps({"checkpoint": checkpoint_sha256, "data": data_cfg, "test_time_flip": test_time_flip},
+                          sort_keys=True, default=str)
     return hashlib.sha256(material.encode()).hexdigest()[:16]
 
 
@@ -148,7 +149,7 @@ def cached_detect_split(cfg: DictConfig, module: L.LightningModule, datamodule, 
     cache hit runs no network, so no other rank is launched)."""
     if not cfg.detection_cache:
         return detect_split(module, datamodule, cfg)
-    cache_dir = Path(cfg.paths.cache_dir) / "detections" / cache_key(checkpoint_sha256, data_cfg)
+    cache_dir = Path(cfg.paths.cache_dir) / "detections" / cache_key(checkpoint_sha256, data_cfg, cfg.test_time_flip)
     predictions = load_predictions(cache_dir)
     if predictions is not None:
         log.info("detections from the cache %s", cache_dir)
@@ -157,7 +158,7 @@ def cached_detect_split(cfg: DictConfig, module: L.LightningModule, datamodule, 
     if predictions is None:
         return None
     save_predictions(cache_dir, predictions, {"checkpoint": str(cfg.ckpt_path), "checkpoint_sha256": checkpoint_sha256,
-                                              "data": data_cfg})
+                                              "data": data_cfg, "test_time_flip": cfg.test_time_flip})
     log.info("detections cached in %s", cache_dir)
     return predictions
 
@@ -214,6 +215,7 @@ def track(cfg: DictConfig) -> dict | None:
     output_dir = Path(cfg.paths.output_dir)
     nms_iou = tracking_nms_iou(cfg)
     module, saved = load_model(cfg.ckpt_path)
+    module.net.inference_cfg.test_time_flip = cfg.test_time_flip
     checkpoint_sha256 = file_sha256(cfg.ckpt_path)
     data_cfg = OmegaConf.to_container(cfg.data, resolve=True) if cfg.data is not None else saved["data"]
     if cfg.get("split") is not None:

@@ -47,7 +47,7 @@ class RetinaTrackModule(L.LightningModule):
 
     def _detect(self, batch: dict) -> list[tuple[dict, Detections]]:
         """Detections per frame of a batch, boxes in original image pixels."""
-        outputs = self.net(batch["images"])
+        outputs = self.net.inference_outputs(batch["images"])
         detections = self.net.detect(outputs, tuple(batch["images"].shape[-2:]))
         frames = []
         for meta, det in zip(batch["meta"], detections):

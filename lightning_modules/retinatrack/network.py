@@ -13,6 +13,7 @@ from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.image_list import ImageList
 from torchvision.ops import batched_nms, box_iou, clip_boxes_to_image
 
+from lightning_modules.common.flip_averaging import flip_averaged_outputs
 from lightning_modules.common.losses import batch_hard_triplet_loss, focal_loss, huber_loss
 from lightning_modules.retinatrack.head import RetinaTrackHead
 
@@ -54,12 +55,15 @@ class LossConfig:
 @dataclass
 class InferenceConfig:
     """Post-processing: candidates above ``score_threshold`` (near zero, for mAP), the top
-    ``candidates`` of them decoded, class-wise NMS, then ``detections_per_image`` kept."""
+    ``candidates`` of them decoded, class-wise NMS, then ``detections_per_image`` kept.
+    ``test_time_flip`` averages each anchor's scores and box with the mirror image's
+    (:mod:`lightning_modules.common.flip_averaging`; not in the paper, twice the compute)."""
 
     score_threshold: float = 0.05
     candidates: int = 1000
     nms_iou: float = 0.5
     detections_per_image: int = 100
+    test_time_flip: bool = False
 
 
 class RetinaTrackNet(nn.Module):
@@ -201,6 +205,12 @@ class RetinaTrackNet(nn.Module):
         return losses
 
     # ----------------------------------------------------------------- inference
+    def inference_outputs(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
+        """:meth:`forward`, averaged with the mirror image's when ``test_time_flip`` is on."""
+        if self.inference_cfg.test_time_flip:
+            return flip_averaged_outputs(self, images, self.box_coder)
+        return self(images)
+
     @torch.no_grad()
     def detect(self, outputs: dict[str, torch.Tensor], image_size: tuple[int, int]) -> list[dict[str, torch.Tensor]]:
         """Decoded, NMS-ed detections per image: ``boxes (D, 4)``, ``scores (D,)``,

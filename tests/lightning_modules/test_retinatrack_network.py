@@ -3,16 +3,9 @@ import pytest
 import torch
 from torchvision.ops import box_iou
 
-from lightning_modules.common.backbones import ResNetFPN, SmallResNetFPN
+from lightning_modules.common.backbones import ResNetFPN
 from lightning_modules.retinatrack.head import RetinaTrackHead
-from lightning_modules.retinatrack.network import RetinaTrackNet
-
-
-def small_net(**head) -> RetinaTrackNet:
-    torch.manual_seed(0)
-    backbone = SmallResNetFPN(widths=(16, 16, 32, 32), out_channels=32)
-    head = {"channels": 32, "embedding_dim": 16, **head}
-    return RetinaTrackNet(backbone, num_classes=3, head=head, anchor_size_per_stride=2.0)
+from retinatrack_nets import init_randomly, small_net
 
 
 def test_anchor_layout_and_output_shapes():
@@ -29,17 +22,9 @@ def test_anchor_layout_and_output_shapes():
     assert torch.allclose(centres, centres[:1].expand(6, 2))
 
 
-def _init_randomly(net: torch.nn.Module) -> None:
-    """Break the paper's near-zero init so features are far from degenerate."""
-    with torch.no_grad():
-        for p in net.parameters():
-            if p.ndim > 1:
-                p.normal_(0, 0.2)
-
-
 def test_per_anchor_embeddings_differ_at_the_same_location():
     net = small_net(per_anchor=True)
-    _init_randomly(net)
+    init_randomly(net)
     net.eval()
     emb = net(torch.rand(1, 3, 64, 64))["embeddings"][0]
     same_location = emb[:6]  # the K anchors of location 0 of P3
@@ -50,7 +35,7 @@ def test_per_anchor_embeddings_differ_at_the_same_location():
 
 def test_retinanet_star_shares_embeddings_between_colliding_anchors():
     net = small_net(per_anchor=False, m1=0, m2=4)
-    _init_randomly(net)
+    init_randomly(net)
     net.eval()
     emb = net(torch.rand(1, 3, 64, 64))["embeddings"][0]
     assert torch.allclose(emb[:6], emb[:1].expand(6, -1))
