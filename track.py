@@ -21,6 +21,7 @@ writes as a single process would; the other ranks write nothing.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -112,9 +113,9 @@ def detect_split(module: L.LightningModule, datamodule, cfg: DictConfig) -> dict
     return by_video
 
 
-def cache_key(checkpoint_sha256: str, data_cfg: dict, test_time_flip: bool) -> str:
+def cache_key(checkpoint_sha256: str, data_cfg: dict, test_time_augment: str | None) -> str:
     """Identity of a model's detections on a dataset split: 16 hex digits."""
-    material = json.dumps({"checkpoint": checkpoint_sha256, "data": data_cfg, "test_time_flip": test_time_flip},
+    material = json.dumps({"checkpoint": checkpoint_sha256, "data": data_cfg, "test_time_augment": test_time_augment},
                           sort_keys=True, default=str)
     return hashlib.sha256(material.encode()).hexdigest()[:16]
 
@@ -149,7 +150,7 @@ def cached_detect_split(cfg: DictConfig, module: L.LightningModule, datamodule, 
     cache hit runs no network, so no other rank is launched)."""
     if not cfg.detection_cache:
         return detect_split(module, datamodule, cfg)
-    cache_dir = Path(cfg.paths.cache_dir) / "detections" / cache_key(checkpoint_sha256, data_cfg, cfg.test_time_flip)
+    cache_dir = Path(cfg.paths.cache_dir) / "detections" / cache_key(checkpoint_sha256, data_cfg, cfg.test_time_augment)
     predictions = load_predictions(cache_dir)
     if predictions is not None:
         log.info("detections from the cache %s", cache_dir)
@@ -158,7 +159,7 @@ def cached_detect_split(cfg: DictConfig, module: L.LightningModule, datamodule, 
     if predictions is None:
         return None
     save_predictions(cache_dir, predictions, {"checkpoint": str(cfg.ckpt_path), "checkpoint_sha256": checkpoint_sha256,
-                                              "data": data_cfg, "test_time_flip": cfg.test_time_flip})
+                                              "data": data_cfg, "test_time_augment": cfg.test_time_augment})
     log.info("detections cached in %s", cache_dir)
     return predictions
 
@@ -215,7 +216,7 @@ def track(cfg: DictConfig) -> dict | None:
     output_dir = Path(cfg.paths.output_dir)
     nms_iou = tracking_nms_iou(cfg)
     module, saved = load_model(cfg.ckpt_path)
-    module.net.inference_cfg.test_time_flip = cfg.test_time_flip
+    module.net.inference_cfg = dataclasses.replace(module.net.inference_cfg, test_time_augment=cfg.test_time_augment)
     checkpoint_sha256 = file_sha256(cfg.ckpt_path)
     data_cfg = OmegaConf.to_container(cfg.data, resolve=True) if cfg.data is not None else saved["data"]
     if cfg.get("split") is not None:

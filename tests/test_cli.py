@@ -172,7 +172,7 @@ def test_tracker_sweep_replays_cached_detections(trained_run, data_dir, tmp_path
     run_cli("track.py", *common, f"hydra.run.dir={first}")
     assert "detections cached in" in (first / "track.log").read_text()
     flipped = tmp_path / "flipped"  # other detections: the unflipped cache must not serve them
-    run_cli("track.py", *common, f"hydra.run.dir={flipped}", "test_time_flip=true", "tracker=iou")
+    run_cli("track.py", *common, f"hydra.run.dir={flipped}", "test_time_augment=hflip", "tracker=iou")
     assert "detections cached in" in (flipped / "track.log").read_text()
     sweep = tmp_path / "sweep"
     run_cli("track.py", "-m", *common, f"hydra.sweep.dir={sweep}", "tracker=iou", "tracker.min_score=0.5,0.0")

@@ -13,8 +13,8 @@ from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.image_list import ImageList
 from torchvision.ops import batched_nms, box_iou, clip_boxes_to_image
 
-from lightning_modules.common.flip_averaging import flip_averaged_outputs
 from lightning_modules.common.losses import batch_hard_triplet_loss, focal_loss, huber_loss
+from lightning_modules.common.test_time_augmentation import VIEWS, augmented_outputs
 from lightning_modules.retinatrack.head import RetinaTrackHead
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -56,14 +56,20 @@ class LossConfig:
 class InferenceConfig:
     """Post-processing: candidates above ``score_threshold`` (near zero, for mAP), the top
     ``candidates`` of them decoded, class-wise NMS, then ``detections_per_image`` kept.
-    ``test_time_flip`` averages each anchor's scores and box with the mirror image's
-    (:mod:`lightning_modules.common.flip_averaging`; not in the paper, twice the compute)."""
+    ``test_time_augment`` (``hflip``, ``flips`` or ``dihedral``; not in the paper) averages
+    each anchor's scores and box over views of the image
+    (:mod:`lightning_modules.common.test_time_augmentation`; 2, 4 or 8 times the compute)."""
 
     score_threshold: float = 0.05
     candidates: int = 1000
     nms_iou: float = 0.5
     detections_per_image: int = 100
-    test_time_flip: bool = False
+    test_time_augment: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.test_time_augment is not None and self.test_time_augment not in VIEWS:
+            raise ValueError(f"inference.test_time_augment={self.test_time_augment!r}: "
+                             f"expected null or one of {sorted(VIEWS)}")
 
 
 class RetinaTrackNet(nn.Module):
@@ -206,9 +212,9 @@ class RetinaTrackNet(nn.Module):
 
     # ----------------------------------------------------------------- inference
     def inference_outputs(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
-        """:meth:`forward`, averaged with the mirror image's when ``test_time_flip`` is on."""
-        if self.inference_cfg.test_time_flip:
-            return flip_averaged_outputs(self, images, self.box_coder)
+        """:meth:`forward`, averaged over the views of ``test_time_augment`` when it is set."""
+        if self.inference_cfg.test_time_augment is not None:
+            return augmented_outputs(self, images, self.box_coder, self.inference_cfg.test_time_augment)
         return self(images)
 
     @torch.no_grad()
