@@ -25,7 +25,12 @@ VIEWS = {
 def transform_images(images: torch.Tensor, ops: str) -> torch.Tensor:
     """``images (B, C, H, W)`` under the ops in order."""
     for op in ops:
-        images = {"h": lambda x: x.flip(-1), "v": lambda x: x.flip(-2), "t": lambda x: x.transpose(-1, -2)}[op](images)
+        if op == "h":
+            images = images.flip(-1)
+        elif op == "v":
+            images = images.flip(-2)
+        else:
+            images = images.transpose(-1, -2)
     return images
 
 
