@@ -10,7 +10,8 @@ location) and the same input size, and is told not to resize. Writes JSON:
         [override ...]      # e.g. model/backbone=resnet50 model.channels=256
 
 Figures: training images/s (forward + losses + backward + SGD step), inference ms/frame
-at batch 1 (forward + decoding + NMS), parameter counts, and peak memory (CUDA: max
+at batch 1 (forward + decoding + NMS; for RetinaTrack also with each test-time
+augmentation of ``track.py test_time_augment``), parameter counts, and peak memory (CUDA: max
 allocated; CPU: peak resident set size of the process, which covers both models), once
 per precision: ``32`` (fp32) and ``bf16`` (autocast, as ``trainer.precision=bf16-mixed``;
 the demo experiment trains in bf16 on CPU).
@@ -32,6 +33,7 @@ from hydra.utils import instantiate
 from torchvision.models.detection import RetinaNet
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 
+from lightning_modules.common.test_time_augmentation import VIEWS, augmented_outputs
 from lightning_modules.retinatrack.network import IMAGENET_MEAN, IMAGENET_STD
 
 REPO = Path(__file__).resolve().parents[1]
@@ -119,6 +121,9 @@ def benchmark(args) -> dict:
         "torchvision_retinanet": (retinanet, rn_step, lambda: retinanet(list(frame))),
     }
     results = {precision: compare(models, precision, args) for precision in args.precisions}
+    for precision in args.precisions:
+        results[precision]["retinatrack_test_time_augment_ms_per_frame"] = augmented_inference_ms(
+            retinatrack, frame, precision, args)
     return {
         "benchmark": "retinatrack_speed",
         "settings": vars(args) | {"num_anchors_per_location": retinatrack.num_anchors, "num_classes": NUM_CLASSES,
@@ -155,6 +160,18 @@ def compare(models: dict, precision: str, args) -> dict:
         "inference_latency_ratio": round(rt["inference_ms_per_frame"] / rn["inference_ms_per_frame"], 3),
     }
     return results
+
+
+def augmented_inference_ms(net, frame: torch.Tensor, precision: str, args) -> dict:
+    """RetinaTrack inference ms/frame with each test-time augmentation (views averaged)."""
+    net.eval()
+    timings = {}
+    for views in VIEWS:
+        def infer(views=views):
+            return net.detect(augmented_outputs(net, frame, net.box_coder, views), (args.size, args.size))
+        with torch.no_grad(), autocast(precision, args.device):
+            timings[views] = round(1000 * seconds_per_call(infer, args.frames, args.device), 2)
+    return timings
 
 
 def main() -> None:

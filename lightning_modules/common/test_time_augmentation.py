@@ -55,15 +55,18 @@ def view_anchor_index(anchors: torch.Tensor, ops: str, size: tuple[int, int]) ->
     box is each anchor's image under ``ops``, and ``valid (A,)``, false where no anchor is
     (grids that start at x = 0 have no mirror partner for their first column); invalid
     rows point at the anchor itself."""
+    own = torch.arange(len(anchors), device=anchors.device)
+    if not ops:
+        return own, torch.ones(len(anchors), dtype=torch.bool, device=anchors.device)
     # torchvision's anchor coordinates are multiples of 1/2 px: compare on a 1/64 px lattice
-    def keys(boxes: torch.Tensor) -> list[tuple[int, ...]]:
-        return [tuple(row) for row in torch.round(boxes.double() * 64).long().tolist()]
-
-    position = {key: i for i, key in enumerate(keys(anchors))}
-    found = [position.get(key, -1) for key in keys(transform_boxes(anchors, ops, size))]
-    index = torch.tensor(found, dtype=torch.long, device=anchors.device)
+    moved = transform_boxes(anchors, ops, size)
+    keys = torch.round(torch.cat([anchors, moved]).double() * 64).long()
+    _, key_id = torch.unique(keys, dim=0, return_inverse=True)
+    anchor_of_key = torch.full((int(key_id.max()) + 1,), -1, dtype=torch.long, device=anchors.device)
+    anchor_of_key[key_id[: len(anchors)]] = own
+    index = anchor_of_key[key_id[len(anchors):]]
     valid = index >= 0
-    return torch.where(valid, index, torch.arange(len(anchors), device=anchors.device)), valid
+    return torch.where(valid, index, own), valid
 
 
 def augmented_outputs(
