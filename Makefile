@@ -32,10 +32,10 @@ data: venv
 #   IoU 0.3 (205.4 vs 197.6 at floor 0.4 without it; seed 1 picks the same).
 # - RetinaTrack store: the best MOTA + IDF1 among cosine gates epsilon -1 (none) / 0 /
 #   0.3 / 0.5 (the paper does not state it) and H 1 / 4 stored observations: epsilon
-#   0.5, H 1 (117.1; epsilon 0.3: 116.2; seed 1 picks the same). Memory 1 frame (chosen
-#   among 1 / 3 / 8 before the augmentation and second association): the paper's 40
-#   frames at 10 Hz Waymo let tracks of objects that left this 128 px world, crossed in
-#   ~10 frames, take look-alike newcomers. IoU tracker: memory 1 (the paper's baseline).
+#   0.5, H 1 (117.1; epsilon 0.3: 116.2; seed 1 picks the same). Memory 1 frame among
+#   1 / 3 / 8 (117.1 / 115.8 / 110.5; seed 1 the same order): the paper's 40 frames at
+#   10 Hz Waymo let tracks of objects that left this 128 px world, crossed in ~10
+#   frames, take look-alike newcomers. IoU tracker: memory 1 (the paper's baseline).
 #   Train split MOTA / IDF1: RetinaTrack 56.5 / 60.6, IoU 41.7 / 46.6.
 DEMO_TRACKING := test_time_augment=flips trackers.retinatrack.max_age=1 trackers.retinatrack.score_threshold=0.45 trackers.retinatrack.epsilon=0.5 trackers.retinatrack.history=1 trackers.retinatrack.low_score=0.3 trackers.retinatrack.low_iou_threshold=0.3 trackers.iou.min_score=0.45 trackers.iou.low_score=0.3 trackers.iou.low_iou_threshold=0.3
 
