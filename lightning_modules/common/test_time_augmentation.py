@@ -94,10 +94,11 @@ def augmented_outputs(
     votes = torch.zeros(len(anchors), device=prob_sum.device)
     for ops in VIEWS[views]:
         out = forward(transform_images(images, ops)) if ops else plain
-        view_size = size[::-1] if ops.count("t") % 2 else size
         partner, valid = view_anchor_index(anchors, ops, size)
+        # back to the image's frame (views that transpose need a square input, so every
+        # view has the image's size)
         boxes = torch.stack([
-            transform_boxes(box_coder.decode_single(r.float(), anchors), ops[::-1], view_size)
+            transform_boxes(box_coder.decode_single(r.float(), anchors), ops[::-1], size)
             for r in out["box_regression"]
         ])
         weight = valid.float()

@@ -7,12 +7,13 @@ from torchvision.models.detection._utils import BoxCoder
 from lightning_modules.common.test_time_augmentation import (
     VIEWS, augmented_outputs, transform_boxes, transform_images, view_anchor_index,
 )
+from lightning_modules.retinatrack.network import InferenceConfig
 from retinatrack_nets import init_randomly, small_net
 
 SIZE = (64, 64)
 
 
-def trained_like_net():
+def random_net():
     net = small_net()
     init_randomly(net)
     return net.eval()
@@ -51,7 +52,7 @@ def test_averaged_outputs_are_equivariant_to_the_views(views):
     """Scores of an image at an anchor equal those of any view of it at the anchor that
     view maps it to, and the boxes are mapped alike: the detector no longer depends on
     which way the scene faces (for anchors whose partners all exist)."""
-    net, coder = trained_like_net(), BoxCoder(weights=(1.0, 1.0, 1.0, 1.0))
+    net, coder = random_net(), BoxCoder(weights=(1.0, 1.0, 1.0, 1.0))
     image = torch.rand(1, 3, 64, 64)
     with torch.no_grad():
         out = augmented_outputs(net, image, coder, views)
@@ -75,7 +76,7 @@ def test_averaged_outputs_are_equivariant_to_the_views(views):
 
 
 def test_anchors_without_partners_keep_the_views_that_have_them():
-    net, coder = trained_like_net(), BoxCoder(weights=(1.0, 1.0, 1.0, 1.0))
+    net, coder = random_net(), BoxCoder(weights=(1.0, 1.0, 1.0, 1.0))
     image = torch.rand(1, 3, 64, 64)
     with torch.no_grad():
         out = augmented_outputs(net, image, coder, "hflip")
@@ -86,7 +87,7 @@ def test_anchors_without_partners_keep_the_views_that_have_them():
 
 
 def test_net_augments_only_when_configured_and_checks_the_choice():
-    net, image = trained_like_net(), torch.rand(1, 3, 64, 64)
+    net, image = random_net(), torch.rand(1, 3, 64, 64)
     with torch.no_grad():
         plain = net.inference_outputs(image)
         net.inference_cfg.test_time_augment = "hflip"
@@ -94,6 +95,6 @@ def test_net_augments_only_when_configured_and_checks_the_choice():
     assert torch.equal(plain["cls_logits"], net(image)["cls_logits"])
     assert not torch.allclose(plain["cls_logits"], flipped["cls_logits"])
     with pytest.raises(ValueError, match="test_time_augment='mirror'"):
-        small_net().inference_cfg.__class__(test_time_augment="mirror")
+        InferenceConfig(test_time_augment="mirror")
     with pytest.raises(ValueError, match="square"):
         augmented_outputs(net, torch.rand(1, 3, 64, 96), BoxCoder((1.0, 1.0, 1.0, 1.0)), "dihedral")
