@@ -53,7 +53,7 @@ leaving through a border are annotated only once enough of them is inside).
 CLI::
 
     python -m datamodules.synthetic --root data/synthetic [--seed N] [--train-videos N]
-        [--val-videos N] [--frames N] [--force]
+        [--val-videos N] [--tune-videos N] [--frames N] [--force]
 """
 from __future__ import annotations
 
@@ -94,7 +94,10 @@ class SyntheticWorldConfig:
         seed: master seed; every split / video derives its own generator from it.
         width: frame width in pixels.
         height: frame height in pixels.
-        num_videos: number of videos per split, e.g. ``{"train": 24, "val": 6}``.
+        num_videos: number of videos per split, e.g. ``{"train": 24, "val": 6}``. The
+            default adds ``tune``: held-out videos for choosing inference and tracking
+            settings, so that ``val`` only reports (each split draws its videos from its
+            own name, so adding or removing a split leaves the others byte for byte).
         frames_per_video: frames per video.
         categories: annotated categories, names from ``SHAPES`` ("disc", "box",
             "triangle"); category id = 1-based position in this list.
@@ -127,7 +130,7 @@ class SyntheticWorldConfig:
     seed: int = 0
     width: int = 128
     height: int = 128
-    num_videos: dict[str, int] = field(default_factory=lambda: {"train": 24, "val": 6})
+    num_videos: dict[str, int] = field(default_factory=lambda: {"train": 24, "val": 6, "tune": 6})
     frames_per_video: int = 48
     categories: tuple[str, ...] = ("disc", "box", "triangle")
     objects_per_frame: tuple[int, int] = (3, 6)
@@ -762,19 +765,29 @@ def generate_world(config: SyntheticWorldConfig, root: Path | str,
 
 
 def world_is_current(config: SyntheticWorldConfig, root: Path | str) -> bool:
-    """True if ``<root>/world.json`` records exactly this config (and all its splits)."""
+    """True if ``<root>/world.json`` records this config, or one that only adds splits
+    after this config's (a world built with ``{train, val, tune}`` serves
+    ``{train, val}``: each split is drawn from its own name and its rank, so the files of
+    the shared splits are the same byte for byte)."""
     path = Path(root) / "world.json"
     try:
         rec = json.loads(path.read_text())
     except (OSError, ValueError):
         return False
-    return (rec.get("format_version") == FORMAT_VERSION
-            and rec.get("config") == config.to_dict()
+    recorded = rec.get("config")
+    if rec.get("format_version") != FORMAT_VERSION or not isinstance(recorded, dict):
+        return False
+    wanted = config.to_dict()
+    recorded_videos = list(dict(recorded.get("num_videos", {})).items())
+    wanted_videos = list(wanted.pop("num_videos").items())
+    recorded = {k: v for k, v in recorded.items() if k != "num_videos"}
+    return (recorded == wanted
+            and recorded_videos[:len(wanted_videos)] == wanted_videos
             and set(rec.get("splits", [])) >= set(config.splits))
 
 
 def ensure_world(config: SyntheticWorldConfig, root: Path | str, progress: bool = True) -> Path:
-    """Build the world under ``root`` unless ``world.json`` already records this config.
+    """Build the world under ``root`` unless it is current (:func:`world_is_current`).
 
     A missing / different ``world.json`` triggers a rebuild from scratch (the generated
     ``images``, ``annotations``, ``mot`` and ``mots`` folders are deleted first; other
@@ -800,6 +813,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--train-videos", type=int, default=d.num_videos["train"])
     p.add_argument("--val-videos", type=int, default=d.num_videos["val"])
+    p.add_argument("--tune-videos", type=int, default=d.num_videos["tune"],
+                   help="videos of the tune split (0 = no tune split)")
     p.add_argument("--frames", type=int, default=d.frames_per_video,
                    help="frames per video")
     p.add_argument("--width", type=int, default=d.width)
@@ -809,7 +824,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     a = p.parse_args(argv)
     cfg = SyntheticWorldConfig(seed=a.seed, width=a.width, height=a.height,
-                               num_videos={"train": a.train_videos, "val": a.val_videos},
+                               num_videos={"train": a.train_videos, "val": a.val_videos,
+                                           **({"tune": a.tune_videos} if a.tune_videos else {})},
                                frames_per_video=a.frames)
     if a.force:
         generate_world(cfg, a.root, progress=not a.quiet)

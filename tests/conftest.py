@@ -20,7 +20,7 @@ os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
 
 TINY_WORLD = [
-    "data.train_sources.synthetic.world.num_videos={train: 2, val: 1}",
+    "data.train_sources.synthetic.world.num_videos={train: 2, val: 1, tune: 1}",
     "data.train_sources.synthetic.world.frames_per_video=10",
 ]
 
@@ -44,7 +44,7 @@ def data_dir(tmp_path_factory) -> Path:
 
     root = tmp_path_factory.mktemp("data")
     ensure_world(
-        SyntheticWorldConfig(num_videos={"train": 2, "val": 1}, frames_per_video=10),
+        SyntheticWorldConfig(num_videos={"train": 2, "val": 1, "tune": 1}, frames_per_video=10),
         root / "synthetic", progress=False,
     )
     return root

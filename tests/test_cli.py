@@ -202,14 +202,16 @@ def test_tracking_nms_thins_what_the_trackers_receive(trained_run, data_dir, tmp
         assert (iou[~np.eye(len(boxes), dtype=bool)] == 0).all()
 
 
-def test_track_split_override_evaluates_that_split(trained_run, data_dir, tmp_path):
-    track_dir = tmp_path / "track_train"
+@pytest.mark.parametrize("split, videos", [("train", ["synth_train_0000", "synth_train_0001"]),
+                                           ("tune", ["synth_tune_0000"])])
+def test_track_split_override_evaluates_that_split(trained_run, data_dir, tmp_path, split, videos):
+    track_dir = tmp_path / f"track_{split}"
     run_cli("track.py", f"ckpt_path={trained_run / 'checkpoints' / 'last.ckpt'}", f"hydra.run.dir={track_dir}",
-            "accelerator=cpu", "split=train", "tracker=iou", f"paths.data_dir={data_dir}",
+            "accelerator=cpu", f"split={split}", "tracker=iou", f"paths.data_dir={data_dir}",
             f"paths.cache_dir={tmp_path / 'cache'}")
     record = json.loads((track_dir / "run_record.json").read_text())
-    assert record["datasets"][0]["split"] == "train"
-    assert sorted(p.stem for p in (track_dir / "iou").glob("*.txt")) == ["synth_train_0000", "synth_train_0001"]
+    assert record["datasets"][0]["split"] == split
+    assert sorted(p.stem for p in (track_dir / "iou").glob("*.txt")) == videos
 
 
 def test_split_override_needs_a_val_source_with_a_split():

@@ -116,3 +116,13 @@ def test_unknown_world_key_is_rejected(data_dir):
     datamodule = instantiate(cfg.data)
     with pytest.raises(TypeError, match="no_such_knob"):
         datamodule.setup("fit")
+
+
+def test_configured_world_is_the_one_make_data_builds():
+    """`make data` (the generator's defaults) and `data=synthetic` describe one world, so
+    training after `make data` finds it current instead of rebuilding it."""
+    from datamodules.synthetic import SyntheticWorldConfig
+
+    world = compose_train(["experiment=retinatrack"]).data.train_sources.synthetic.world
+    assert SyntheticWorldConfig.from_dict(dict(world)) == SyntheticWorldConfig()
+    assert list(world.num_videos) == ["train", "val", "tune"]

@@ -74,6 +74,29 @@ def test_same_config_gives_identical_files_and_seed_changes_them(small_world, tm
         small_world / "annotations/train.json").read_bytes()
 
 
+def test_adding_a_split_leaves_the_other_splits_unchanged(small_world, tmp_path):
+    """The tune split is drawn from its own name: train and val stay byte for byte."""
+    with_tune = generate_world(small_config(num_videos={**SMALL["num_videos"], "tune": 1}),
+                               tmp_path / "tune", progress=False)
+    for split in ("train", "val"):
+        assert (with_tune / "annotations" / f"{split}.json").read_bytes() == (
+            small_world / "annotations" / f"{split}.json").read_bytes()
+    for rel in ("images/val/synth_val_0000/000007.jpg", "mot/train/synth_train_0001/gt/gt.txt"):
+        assert (with_tune / rel).read_bytes() == (small_world / rel).read_bytes(), rel
+    tune = load(with_tune, "tune")
+    assert [v["name"] for v in tune["videos"]] == ["synth_tune_0000"]
+    assert tune["annotations"] != load(small_world, "val")["annotations"]
+    assert SyntheticWorldConfig().num_videos == {"train": 24, "val": 6, "tune": 6}
+    # so a world with the extra split serves configs without it (older checkpoints),
+    # but not one whose splits it drew in another order or number
+    assert world_is_current(small_config(num_videos={**SMALL["num_videos"], "tune": 1}), with_tune)
+    assert world_is_current(small_config(), with_tune)
+    assert not world_is_current(small_config(num_videos={"val": 1, "train": 2}), with_tune)
+    assert not world_is_current(small_config(num_videos={"train": 2, "val": 2}), with_tune)
+    assert not world_is_current(small_config(seed=4), with_tune)
+    assert not world_is_current(small_config(num_videos={**SMALL["num_videos"], "tune": 1}), small_world)
+
+
 def test_layout_and_json_structure(small_world):
     cfg = small_config()
     record = json.loads((small_world / "world.json").read_text())
@@ -134,11 +157,12 @@ def test_ensure_world_skips_current_and_rebuilds_changed(tmp_path, monkeypatch):
 def test_cli(tmp_path, capsys):
     root = tmp_path / "cli"
     args = ["--root", str(root), "--seed", "5", "--train-videos", "1", "--val-videos", "1",
-            "--frames", "3", "--quiet"]
+            "--tune-videos", "2", "--frames", "3", "--quiet"]
     assert synthetic.main(args) == 0
     rec = json.loads((root / "world.json").read_text())
     assert rec["config"]["seed"] == 5 and rec["config"]["frames_per_video"] == 3
-    assert len(load(root, "val")["images"]) == 3
+    assert rec["config"]["num_videos"] == {"train": 1, "val": 1, "tune": 2}
+    assert len(load(root, "val")["images"]) == 3 and len(load(root, "tune")["images"]) == 6
     capsys.readouterr()
     assert synthetic.main(args) == 0
     assert "up to date" in capsys.readouterr().out
