@@ -775,13 +775,13 @@ def world_is_current(config: SyntheticWorldConfig, root: Path | str) -> bool:
     except (OSError, ValueError):
         return False
     recorded = rec.get("config")
-    if rec.get("format_version") != FORMAT_VERSION or not isinstance(recorded, dict):
-        return False
+    if (rec.get("format_version") != FORMAT_VERSION or not isinstance(recorded, dict)
+            or not isinstance(recorded.get("num_videos"), dict)):
+        return False  # a damaged record: rebuild
     wanted = config.to_dict()
-    recorded_videos = list(dict(recorded.get("num_videos", {})).items())
-    wanted_videos = list(wanted.pop("num_videos").items())
-    recorded = {k: v for k, v in recorded.items() if k != "num_videos"}
-    return (recorded == wanted
+    wanted_videos = list(wanted["num_videos"].items())
+    recorded_videos = list(recorded["num_videos"].items())
+    return (recorded == {**wanted, "num_videos": recorded["num_videos"]}
             and recorded_videos[:len(wanted_videos)] == wanted_videos
             and set(rec.get("splits", [])) >= set(config.splits))
 

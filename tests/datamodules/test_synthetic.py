@@ -95,6 +95,10 @@ def test_adding_a_split_leaves_the_other_splits_unchanged(small_world, tmp_path)
     assert not world_is_current(small_config(num_videos={"train": 2, "val": 2}), with_tune)
     assert not world_is_current(small_config(seed=4), with_tune)
     assert not world_is_current(small_config(num_videos={**SMALL["num_videos"], "tune": 1}), small_world)
+    record = json.loads((with_tune / "world.json").read_text())
+    record["config"]["num_videos"] = [["train", 2], ["val", 1]]  # damaged by hand: rebuild
+    (with_tune / "world.json").write_text(json.dumps(record))
+    assert not world_is_current(small_config(), with_tune)
 
 
 def test_layout_and_json_structure(small_world):
