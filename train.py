@@ -29,6 +29,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
+import lightning_modules.common.precision  # noqa: F401  (registers the ${bf16_if_native:} resolver)
 from lightning_modules.common.callbacks import ConfigInCheckpoint, LastCheckpoint
 from lightning_modules.common.run_record import describe_index, file_sha256, git_state, write_run_record
 

@@ -13,6 +13,8 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, open_dict
 
+import lightning_modules.common.precision  # noqa: F401  (the configs' ${bf16_if_native:} resolver)
+
 REPO = Path(__file__).resolve().parents[1]
 CONF = REPO / "conf"
 os.environ.setdefault("TRACKZOO_ROOT", str(REPO))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 import pytest
+import torch
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from hydra.utils import instantiate
@@ -126,3 +127,26 @@ def test_configured_world_is_the_one_make_data_builds():
     world = compose_train(["experiment=retinatrack"]).data.train_sources.synthetic.world
     assert SyntheticWorldConfig.from_dict(dict(world)) == SyntheticWorldConfig()
     assert list(world.num_videos) == ["train", "val", "tune"]
+
+
+@pytest.mark.parametrize("avx512_bf16, amx, expected", [
+    (True, False, "bf16-mixed"), (False, True, "bf16-mixed"), (False, False, "32-true"),
+])
+def test_cpu_experiment_trains_in_bf16_only_where_the_cpu_computes_it(monkeypatch, avx512_bf16, amx, expected):
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    cfg = compose_train(["experiment=retinatrack"])
+    assert cfg.trainer.precision == expected
+    assert instantiate(cfg.trainer, logger=False, enable_checkpointing=False).precision == expected
+
+
+def test_gpu_run_of_the_cpu_experiment_asks_the_gpu(monkeypatch):
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    # a pre-Ampere GPU: bf16 only by emulation
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: including_emulation)
+    assert compose_train(["experiment=retinatrack", "trainer=gpu"]).trainer.precision == "32-true"
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: True)
+    assert compose_train(["experiment=retinatrack", "trainer=gpu"]).trainer.precision == "bf16-mixed"
+    with pytest.raises(ValueError, match="unknown accelerator 'tpu'"):
+        compose_train(["experiment=retinatrack", "trainer.accelerator=tpu"]).trainer.precision
