@@ -32,6 +32,7 @@ from omegaconf import DictConfig, OmegaConf
 import lightning_modules.common.precision  # noqa: F401  (registers the ${bf16_if_native:} resolver)
 from lightning_modules.common.callbacks import ConfigInCheckpoint, LastCheckpoint
 from lightning_modules.common.run_record import describe_index, file_sha256, git_state, write_run_record
+from lightning_modules.common.time_budget import TimeBudget
 
 log = logging.getLogger("train")
 
@@ -161,6 +162,7 @@ def finish_wandb(loggers: list) -> None:
 
 def train(cfg: DictConfig) -> float | None:
     check_one_run_directory(cfg)
+    budget = TimeBudget(cfg.time_budget_s) if cfg.get("time_budget_s") is not None else None
     L.seed_everything(cfg.seed, workers=True)
     output_dir = Path(cfg.paths.output_dir)
     datamodule = instantiate(cfg.data)
@@ -170,6 +172,8 @@ def train(cfg: DictConfig) -> float | None:
     config = OmegaConf.to_container(cfg, resolve=True)
     callbacks = build_callbacks(cfg)
     callbacks.append(ConfigInCheckpoint(config["model"], config["data"], git_state()))
+    if budget is not None:
+        callbacks.append(budget)
     loggers = build_loggers(cfg)
     trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     check_launch(trainer)
@@ -187,6 +191,7 @@ def train(cfg: DictConfig) -> float | None:
             output_dir, config, metrics=metrics, checkpoints=saved_checkpoints(trainer),
             datasets=[describe_index(i) for i in datamodule.train_indices]
             + ([describe_index(datamodule.val_index)] if datamodule.val_index else []),
+            **({"time_budget": budget.decision} if budget is not None else {}),
         )
         log.info("metrics: %s", metrics)
     return metrics.get(cfg.get("optimized_metric"))

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import time
 
 import pytest
 import torch
@@ -150,3 +152,29 @@ def test_gpu_run_of_the_cpu_experiment_asks_the_gpu(monkeypatch):
     assert compose_train(["experiment=retinatrack", "trainer=gpu"]).trainer.precision == "bf16-mixed"
     with pytest.raises(ValueError, match="unknown accelerator 'tpu'"):
         compose_train(["experiment=retinatrack", "trainer.accelerator=tpu"]).trainer.precision
+
+
+def make_demo_commands(start: int) -> tuple[int, list[str], list[str]]:
+    """``make -n demo`` as if started at ``start`` (epoch seconds): the training budget the
+    shell computes now, and the train.py and track.py arguments."""
+    lines = subprocess.run(["make", "-n", "demo", f"DEMO_START={start}", "PY=python"], cwd=CONF.parent,
+                           capture_output=True, text=True, check=True).stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("budget="))
+    budget = subprocess.run(["sh", "-c", lines[at].rstrip("\\") + ' echo "$budget"'],
+                            capture_output=True, text=True, check=True).stdout.split()[-1]
+    track = next(line for line in lines if "track.py" in line)
+    return int(budget), lines[at + 1].split(), track.split()
+
+
+def test_make_demo_gives_training_the_time_left_and_its_commands_compose():
+    budget, train_args, track_args = make_demo_commands(int(time.time()))
+    assert 1040 <= budget <= 1050  # DEMO_TRAIN_UNTIL_S after a start that is now
+    assert make_demo_commands(1000)[0] == 60  # a start long past: the floor
+    assert train_args[:3] == ["python", "train.py", "experiment=retinatrack"]
+    cfg = compose_train([a.replace("$budget", str(budget)) for a in train_args[2:] if not a.startswith("hydra.")])
+    assert cfg.time_budget_s == budget
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        cfg = compose("track", overrides=[a for a in track_args[2:] if not a.startswith("hydra.")])
+    assert cfg.test_time_augment == "dihedral"
+    assert instantiate(cfg.trackers.retinatrack).max_age == 1

@@ -15,3 +15,30 @@ def warmup_cosine(
     warmup = LinearLR(optimizer, start_factor=warmup_start_factor, total_iters=max(warmup_steps, 1))
     cosine = CosineAnnealingLR(optimizer, T_max=max(cosine_steps, 1), eta_min=min_lr)
     return SequentialLR(optimizer, [warmup, cosine], milestones=[max(warmup_steps, 1)])
+
+
+def shorten_warmup_cosine(scheduler: LRScheduler, total_steps: int) -> int:
+    """Make a :func:`warmup_cosine` schedule end at ``total_steps``: its cosine part then
+    lasts ``total_steps - warmup_steps`` (at least 1). Allowed only during the warmup, where
+    the result is the schedule ``cosine_steps = total_steps - warmup_steps`` would have
+    built from the start. Returns the new cosine length."""
+    if not is_warmup_cosine(scheduler):
+        raise ValueError(f"can only shorten a warmup_cosine schedule, got {type(scheduler).__name__}")
+    warmup_steps = scheduler._milestones[0]
+    if scheduler.last_epoch >= warmup_steps:
+        raise ValueError(f"the cosine part has begun (step {scheduler.last_epoch}, warmup {warmup_steps} steps)")
+    cosine = scheduler._schedulers[1]
+    cosine.T_max = max(total_steps - warmup_steps, 1)
+    return cosine.T_max
+
+
+def is_warmup_cosine(scheduler: object) -> bool:
+    """Whether ``scheduler`` has the structure :func:`warmup_cosine` builds."""
+    return (isinstance(scheduler, SequentialLR) and len(scheduler._schedulers) == 2
+            and isinstance(scheduler._schedulers[0], LinearLR)
+            and isinstance(scheduler._schedulers[1], CosineAnnealingLR))
+
+
+def warmup_steps_of(scheduler: LRScheduler) -> int:
+    """The warmup length of a :func:`warmup_cosine` schedule."""
+    return scheduler._milestones[0]
