@@ -33,11 +33,22 @@ from hydra.utils import instantiate
 from torchvision.models.detection import RetinaNet
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 
+from lightning_modules.common.precision import native_bf16
 from lightning_modules.common.test_time_augmentation import VIEWS, augmented_outputs
 from lightning_modules.retinatrack.network import IMAGENET_MEAN, IMAGENET_STD
 
 REPO = Path(__file__).resolve().parents[1]
 NUM_CLASSES = 3
+
+
+def cpu_model_name() -> str:
+    """The CPU's model name from /proc/cpuinfo (Linux), else what ``platform`` knows."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor()
 
 
 def compose_model(experiment: str, overrides: list[str]):
@@ -129,7 +140,8 @@ def benchmark(args) -> dict:
         "settings": vars(args) | {"num_anchors_per_location": retinatrack.num_anchors, "num_classes": NUM_CLASSES,
                                   "backbone": dict(model_cfg.backbone), "head_channels": model_cfg.channels},
         "machine": {"platform": platform.platform(), "torch": torch.__version__, "threads": torch.get_num_threads(),
-                    "device_name": torch.cuda.get_device_name() if device == "cuda" else platform.processor()},
+                    "device_name": torch.cuda.get_device_name() if device == "cuda" else cpu_model_name(),
+                    "cpu_capability": torch.backends.cpu.get_cpu_capability(), "native_bf16": native_bf16(device)},
         "peak_rss_MiB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),  # after the runs
         "results": results,
     }
