@@ -73,3 +73,17 @@ def test_several_processes_need_a_pinned_run_directory(monkeypatch):
         check_one_run_directory(cfg)
     cfg = compose_train(["trainer=ddp", "hydra.run.dir=/tmp/pinned"])
     check_one_run_directory(cfg)
+
+
+def test_ddp_ranks_end_at_the_time_budgets_step(data_dir, tmp_path):
+    """A budget that has run out before training starts: rank zero's decision (the timed
+    step, 50) ends training on both ranks, with the cosine part shortened to its minimum."""
+    run, reports = tmp_path / "run", tmp_path / "reports"
+    run_cli("train.py", *tiny_run_args(data_dir), "trainer=ddp_sim", "trainer.max_steps=80", "time_budget_s=1",
+            "model.module.scheduler.warmup_steps=60", "model.module.scheduler.cosine_steps=20",
+            "data.batches_per_epoch=1000", f"hydra.run.dir={run}", *callback_args("report", RankReport, out_dir=reports))
+    ranks = rank_reports(reports, 2)
+    assert [r["world_size"] for r in ranks] == [2, 2] and ranks[0]["params"] == ranks[1]["params"]
+    decision = json.loads((run / "run_record.json").read_text())["time_budget"]
+    assert decision["max_steps"] == 50 and decision["cosine_steps"] == 1
+    assert torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)["global_step"] == 50
