@@ -30,7 +30,8 @@ class TimeBudget(L.Callback):
         seconds: time for the whole fit, counted from this callback's creation (so set-up
             before ``fit`` counts too); validation and checkpoint writing are not timed
             ahead, leave them room.
-        skip_steps: first steps of this process left untimed (allocations, caches).
+        skip_steps: first steps of this process left untimed (allocations, caches; at
+            least 1: timing starts at the end of a step).
         timed_steps: steps timed after those; the decision is made at step
             ``skip_steps + timed_steps``, which must fall inside the warmup.
     """
@@ -38,8 +39,8 @@ class TimeBudget(L.Callback):
     def __init__(self, seconds: float, skip_steps: int = 10, timed_steps: int = 40) -> None:
         if seconds <= 0:
             raise ValueError(f"time budget must be positive, got {seconds} s")
-        if skip_steps < 0 or timed_steps < 1:
-            raise ValueError(f"need skip_steps >= 0 and timed_steps >= 1, got {skip_steps}, {timed_steps}")
+        if skip_steps < 1 or timed_steps < 1:  # timing starts at the end of a step
+            raise ValueError(f"need skip_steps >= 1 and timed_steps >= 1, got {skip_steps}, {timed_steps}")
         self.seconds = float(seconds)
         self.deadline = time.monotonic() + self.seconds
         self.skip_steps, self.timed_steps = skip_steps, timed_steps

@@ -114,7 +114,7 @@ def test_shortening_refuses_a_schedule_past_its_warmup():
         shorten_warmup_cosine(torch.optim.lr_scheduler.StepLR(optimizer, 10), 20)
 
 
-@pytest.mark.parametrize("kwargs", [{"seconds": 0}, {"seconds": 10, "timed_steps": 0}])
+@pytest.mark.parametrize("kwargs", [{"seconds": 0}, {"seconds": 10, "timed_steps": 0}, {"seconds": 10, "skip_steps": 0}])
 def test_bad_budgets_are_refused(kwargs):
     with pytest.raises(ValueError):
         TimeBudget(**kwargs)
