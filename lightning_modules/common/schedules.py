@@ -17,28 +17,24 @@ def warmup_cosine(
     return SequentialLR(optimizer, [warmup, cosine], milestones=[max(warmup_steps, 1)])
 
 
+
+def warmup_steps_of(scheduler: object) -> int:
+    """The warmup length of a schedule :func:`warmup_cosine` built; any other is refused."""
+    parts = getattr(scheduler, "_schedulers", None)
+    if not (isinstance(scheduler, SequentialLR) and len(parts) == 2 and isinstance(parts[0], LinearLR)
+            and isinstance(parts[1], CosineAnnealingLR)):
+        raise ValueError(f"not a warmup_cosine schedule: {type(scheduler).__name__}")
+    return scheduler._milestones[0]
+
+
 def shorten_warmup_cosine(scheduler: LRScheduler, total_steps: int) -> int:
     """Make a :func:`warmup_cosine` schedule end at ``total_steps``: its cosine part then
     lasts ``total_steps - warmup_steps`` (at least 1). Allowed only during the warmup, where
     the result is the schedule ``cosine_steps = total_steps - warmup_steps`` would have
     built from the start. Returns the new cosine length."""
-    if not is_warmup_cosine(scheduler):
-        raise ValueError(f"can only shorten a warmup_cosine schedule, got {type(scheduler).__name__}")
-    warmup_steps = scheduler._milestones[0]
+    warmup_steps = warmup_steps_of(scheduler)
     if scheduler.last_epoch >= warmup_steps:
         raise ValueError(f"the cosine part has begun (step {scheduler.last_epoch}, warmup {warmup_steps} steps)")
     cosine = scheduler._schedulers[1]
     cosine.T_max = max(total_steps - warmup_steps, 1)
     return cosine.T_max
-
-
-def is_warmup_cosine(scheduler: object) -> bool:
-    """Whether ``scheduler`` has the structure :func:`warmup_cosine` builds."""
-    return (isinstance(scheduler, SequentialLR) and len(scheduler._schedulers) == 2
-            and isinstance(scheduler._schedulers[0], LinearLR)
-            and isinstance(scheduler._schedulers[1], CosineAnnealingLR))
-
-
-def warmup_steps_of(scheduler: LRScheduler) -> int:
-    """The warmup length of a :func:`warmup_cosine` schedule."""
-    return scheduler._milestones[0]

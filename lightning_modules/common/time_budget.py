@@ -12,11 +12,11 @@ On a machine fast enough for the configured schedule nothing changes.
 from __future__ import annotations
 
 import logging
-import time
+from time import monotonic
 
 import lightning as L
 
-from lightning_modules.common.schedules import is_warmup_cosine, shorten_warmup_cosine, warmup_steps_of
+from lightning_modules.common.schedules import shorten_warmup_cosine, warmup_steps_of
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class TimeBudget(L.Callback):
         if skip_steps < 1 or timed_steps < 1:  # timing starts at the end of a step
             raise ValueError(f"need skip_steps >= 1 and timed_steps >= 1, got {skip_steps}, {timed_steps}")
         self.seconds = float(seconds)
-        self.deadline = time.monotonic() + self.seconds
+        self.deadline = monotonic() + self.seconds
         self.skip_steps, self.timed_steps = skip_steps, timed_steps
         self.decision: dict | None = None  # max_steps, cosine_steps, seconds_per_step
         self._timing: tuple[int, float] | None = None  # (global step, time) where timing began
@@ -60,17 +60,14 @@ class TimeBudget(L.Callback):
             return
         self._decide_at = trainer.global_step + self.skip_steps + self.timed_steps
         scheduler = _scheduler(trainer)
-        if scheduler is not None and (not is_warmup_cosine(scheduler) or warmup_steps_of(scheduler) <= self._decide_at):
-            raise ValueError(
-                f"TimeBudget decides at step {self._decide_at}, which must fall inside a warmup_cosine "
-                f"schedule's warmup (got {type(scheduler).__name__}"
-                + (f" with {warmup_steps_of(scheduler)} warmup steps)" if is_warmup_cosine(scheduler) else ")")
-            )
+        if scheduler is not None and warmup_steps_of(scheduler) <= self._decide_at:
+            raise ValueError(f"TimeBudget decides at step {self._decide_at}, which must fall inside the "
+                             f"schedule's warmup ({warmup_steps_of(scheduler)} steps)")
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs, batch, batch_idx: int) -> None:
         if self.decision is not None or self._decide_at is None:
             return
-        step, now = trainer.global_step, time.monotonic()
+        step, now = trainer.global_step, monotonic()
         if step == self._decide_at - self.timed_steps:
             self._timing = (step, now)
         if step < self._decide_at or self._timing is None:
@@ -85,10 +82,10 @@ class TimeBudget(L.Callback):
             if scheduler is not None:
                 decision["cosine_steps"] = shorten_warmup_cosine(scheduler, decision["max_steps"])
             log.warning(
-                "time budget %.0f s at %.3f s per step: %d of the configured %d steps fit; training ends at "
-                "step %d%s (as trainer.max_steps=%d would from the start; lower metrics than the full schedule)",
-                self.seconds, seconds_per_step, decision["max_steps"], trainer.max_steps, decision["max_steps"],
-                "" if decision["cosine_steps"] is None else f" with the cosine part {decision['cosine_steps']} steps long",
+                "time budget %.0f s at %.3f s per step: %d of the configured %d steps fit; training ends there%s, "
+                "as trainer.max_steps=%d would from the start (lower metrics than the full schedule)",
+                self.seconds, seconds_per_step, decision["max_steps"], trainer.max_steps,
+                "" if decision["cosine_steps"] is None else f", the cosine part {decision['cosine_steps']} steps long",
                 decision["max_steps"],
             )
             trainer.fit_loop.epoch_loop.max_steps = decision["max_steps"]
